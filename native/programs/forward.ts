@@ -1,0 +1,227 @@
+/**
+ * The forward program: the model as an ONNX graph whose every TransformerLens hook point can be returned,
+ * fed from outside ("frozen"), overwritten at chosen slices ("set") or shifted ("add").
+ *
+ * Hook semantics are documented in docs/hooks.md and shared/hooks.ts. Per hook point the order is
+ * frozen-or-computed → set → add, and everything downstream (and the returned tensor) sees the final value,
+ * like a TransformerLens hook function that edits its input.
+ */
+import type { ArchConfig, ModelSpec } from '../../shared/model';
+import { weightNames as W } from '../../shared/model';
+import { hookShape, parseHookName } from '../../shared/hooks';
+import type { Tensor } from '../../shared/tensor';
+import { GraphBuilder, type Dim, type Value } from '../onnx/builder';
+
+export interface ForwardProgramOptions {
+  /** Hooks returned as outputs (graph output name = hook name). */
+  readonly outputs: readonly string[];
+  /** Hooks whose value is a graph input `frozen:{hook}` instead of being computed. */
+  readonly frozen?: readonly string[];
+  /** Hooks with inputs `set_mask:{hook}` (bool) and `set_value:{hook}`: where the mask is true the value wins. */
+  readonly set?: readonly string[];
+  /** Hooks with an input `add:{hook}` added to the value. */
+  readonly add?: readonly string[];
+}
+
+export const frozenInput = (hook: string) => `frozen:${hook}`;
+export const setMaskInput = (hook: string) => `set_mask:${hook}`;
+export const setValueInput = (hook: string) => `set_value:${hook}`;
+export const addInput = (hook: string) => `add:${hook}`;
+
+/** Symbolic dims of a hook tensor for graph input/output declarations. */
+export function hookDims(name: string, cfg: ArchConfig): Dim[] {
+  const { shape } = hookShape(name, cfg, 1, 1);
+  const parsed = parseHookName(name, cfg.nLayers);
+  const square = parsed?.hook === 'attn.hook_pattern' || parsed?.hook === 'attn.hook_attn_scores';
+  return shape.map((s, i) => (i === 0 ? 'B' : square ? (i >= 2 ? 'T' : s) : i === 1 ? 'T' : s));
+}
+
+export function validateHookList(names: readonly string[], cfg: ArchConfig, what: string): void {
+  for (const n of names) {
+    if (!parseHookName(n, cfg.nLayers)) {
+      throw new RangeError(`${what}: unknown hook "${n}" (e.g. "hook_embed", "blocks.0.hook_resid_pre", "blocks.${cfg.nLayers - 1}.attn.hook_pattern", "logits")`);
+    }
+  }
+}
+
+function once<T>(f: () => T): () => T {
+  let done = false;
+  let v: T;
+  return () => {
+    if (!done) {
+      v = f();
+      done = true;
+    }
+    return v;
+  };
+}
+
+/** Builds the forward graph. Only what the requested outputs depend on is emitted. */
+export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions): Uint8Array {
+  const cfg = spec.config;
+  const frozen = new Set(opts.frozen ?? []);
+  const setHooks = new Set(opts.set ?? []);
+  const addHooks = new Set(opts.add ?? []);
+  for (const [list, what] of [[opts.outputs, 'outputs'], [[...frozen], 'frozen'], [[...setHooks], 'set'], [[...addHooks], 'add']] as const) {
+    validateHookList(list, cfg, what);
+  }
+  const wanted = new Set(opts.outputs);
+  const g = new GraphBuilder('forward');
+  const { dModel: d, nHeads: H, nKvHeads: K, headDim: dh } = cfg;
+  const G = H / K;
+
+  const tokens = g.input('tokens', 'int64', ['B', 'T']);
+  const Bdim = g.dim(tokens, 0);
+  const Tdim = g.dim(tokens, 1);
+  const shapeOf = (...parts: (Value | number)[]) =>
+    g.concat(parts.map((p) => (typeof p === 'number' ? g.constI64([p]) : p)), 0);
+
+  // Weights are initializers: onnxruntime constant-folds their transposes and prepacks them for MatMul.
+  const weightCache = new Map<string, Value>();
+  const weight = (name: string): Value => {
+    let v = weightCache.get(name);
+    if (!v) {
+      const t = spec.weights.get(name);
+      if (!t) throw new Error(`model is missing weight ${name}`);
+      v = g.constF(t.data, t.shape, 'w');
+      weightCache.set(name, v);
+    }
+    return v;
+  };
+  const transposedCache = new Map<string, Value>();
+  /** x·Wᵀ for W stored (out, in). */
+  const linear = (x: Value, name: string): Value => {
+    let wt = transposedCache.get(name);
+    if (!wt) {
+      wt = g.transpose(weight(name), [1, 0]);
+      transposedCache.set(name, wt);
+    }
+    return g.matMul(x, wt);
+  };
+
+  /** Applies frozen/set/add to a hook point. `compute` runs only when the hook is not frozen. */
+  const hook = (name: string, compute: () => Value): Value => {
+    const dims = hookDims(name, cfg);
+    let v = frozen.has(name) ? g.input(frozenInput(name), 'float32', dims) : compute();
+    if (setHooks.has(name)) {
+      v = g.where(g.input(setMaskInput(name), 'bool', dims), g.input(setValueInput(name), 'float32', dims), v);
+    }
+    if (addHooks.has(name)) v = g.add(v, g.input(addInput(name), 'float32', dims));
+    if (wanted.has(name)) g.output(v, name, 'float32', dims);
+    return v;
+  };
+
+  // The deepest point any request touches bounds what has to be built.
+  const depthOf = (n: string): number => {
+    const p = parseHookName(n, cfg.nLayers);
+    if (!p) return -1;
+    return p.layer === null ? (n === 'hook_embed' ? -1 : cfg.nLayers) : p.layer;
+  };
+  const lastLayer = Math.max(-1, ...[...wanted, ...frozen, ...setHooks, ...addHooks].map(depthOf));
+
+  const eps = g.scalarF(cfg.normEps);
+  /** RMSNorm with TransformerLens hooks: scale = sqrt(mean(x²)+eps), normalized = x/scale, gain applied after. */
+  const rmsNorm = (x: Value, prefix: string, gainName: string): Value => {
+    const scale = hook(`${prefix}.hook_scale`, () => g.sqrt(g.add(g.meanLast(g.mul(x, x)), eps)));
+    const normalized = hook(`${prefix}.hook_normalized`, () => g.div(x, scale));
+    return g.mul(normalized, weight(gainName));
+  };
+
+  // RoPE tables [T, 1, dh/2, 1] (interleaved) or [T, 1, dh/2] (half), computed in float32 as llama2.c does.
+  let ropeTables: { cos: Value; sin: Value } | null = null;
+  const rope = (x: Value): Value => {
+    const r = cfg.rope;
+    if (!r) return x;
+    const half = dh / 2;
+    if (!ropeTables) {
+      const invFreq = new Float32Array(half);
+      for (let i = 0; i < half; i++) invFreq[i] = Math.fround(1 / Math.fround(Math.pow(r.theta, (2 * i) / dh)));
+      const pos = g.op('Cast', [g.op('Range', [g.constI64([0], []), g.op('Squeeze', [Tdim, g.constI64([0])]), g.constI64([1], [])])], { to: 1 });
+      const angle = g.mul(g.unsqueeze(pos, [1]), g.constF(invFreq, [1, half])); // [T, half]
+      const shape = r.kind === 'interleaved' ? [0, 1, half, 1] : [0, 1, half];
+      ropeTables = { cos: g.reshape(g.op('Cos', [angle]), shape), sin: g.reshape(g.op('Sin', [angle]), shape) };
+    }
+    const { cos, sin } = ropeTables;
+    if (r.kind === 'interleaved') {
+      const pairs = g.reshape(x, [0, 0, 0, half, 2]);
+      const [x0, x1] = g.opN('Split', [pairs, g.constI64([1, 1])], 2, { axis: -1 });
+      const o0 = g.sub(g.mul(x0, cos), g.mul(x1, sin));
+      const o1 = g.add(g.mul(x0, sin), g.mul(x1, cos));
+      return g.reshape(g.concat([o0, o1], -1), [0, 0, 0, dh]);
+    }
+    const [a, b] = g.opN('Split', [x, g.constI64([half, half])], 2, { axis: -1 });
+    return g.concat([g.sub(g.mul(a, cos), g.mul(b, sin)), g.add(g.mul(b, cos), g.mul(a, sin))], -1);
+  };
+
+  // Causal mask [T, T]: true where key > query.
+  let causal: Value | null = null;
+  const causalMask = (): Value => {
+    if (!causal) {
+      const r = g.op('Range', [g.constI64([0], []), g.op('Squeeze', [Tdim, g.constI64([0])]), g.constI64([1], [])]);
+      causal = g.op('Greater', [g.unsqueeze(r, [0]), g.unsqueeze(r, [1])]);
+    }
+    return causal;
+  };
+  const negInf = g.scalarF(-Infinity);
+
+  const attention = (l: number, x: Value): Value => {
+    const p = `blocks.${l}.attn`;
+    const xin = rmsNorm(x, `blocks.${l}.ln1`, W.ln1(l));
+    // Lazily computed so that a frozen pattern needs no queries or keys.
+    const q = once(() => hook(`${p}.hook_q`, () => g.reshape(linear(xin, W.wq(l)), [0, 0, H, dh])));
+    const k = once(() => hook(`${p}.hook_k`, () => g.reshape(linear(xin, W.wk(l)), [0, 0, K, dh])));
+    const v = hook(`${p}.hook_v`, () => g.reshape(linear(xin, W.wv(l)), [0, 0, K, dh]));
+    const rotQ = once(() => hook(`${p}.hook_rot_q`, () => rope(q())));
+    const rotK = once(() => hook(`${p}.hook_rot_k`, () => rope(k())));
+    // Grouped-query attention as a broadcast: queries [B,K,G,T,dh] against keys [B,K,1,dh,T].
+    const scores = once(() =>
+      hook(`${p}.hook_attn_scores`, () => {
+        const q5 = g.reshape(g.transpose(rotQ(), [0, 2, 1, 3]), shapeOf(Bdim, K, G, Tdim, dh));
+        const k5 = g.unsqueeze(g.transpose(rotK(), [0, 2, 3, 1]), [2]);
+        const raw = g.reshape(g.mul(g.matMul(q5, k5), g.scalarF(1 / Math.sqrt(dh))), shapeOf(Bdim, H, Tdim, Tdim));
+        return g.where(causalMask(), negInf, raw);
+      }));
+    const pattern = hook(`${p}.hook_pattern`, () => g.softmax(scores(), -1));
+    // Q/K-side hooks that were asked for are built even when a frozen pattern made them unnecessary.
+    const qkSide = { hook_q: q, hook_k: k, hook_rot_q: rotQ, hook_rot_k: rotK, hook_attn_scores: scores };
+    for (const [name, build] of Object.entries(qkSide)) {
+      const full = `${p}.${name}`;
+      if (wanted.has(full) || setHooks.has(full) || addHooks.has(full)) build();
+    }
+    const z = hook(`${p}.hook_z`, () => {
+      const p5 = g.reshape(pattern, shapeOf(Bdim, K, G, Tdim, Tdim));
+      const v5 = g.unsqueeze(g.transpose(v, [0, 2, 1, 3]), [2]); // [B,K,1,T,dh]
+      const z5 = g.matMul(p5, v5); // [B,K,G,T,dh]
+      return g.transpose(g.reshape(z5, shapeOf(Bdim, H, Tdim, dh)), [0, 2, 1, 3]);
+    });
+    return hook(`blocks.${l}.hook_attn_out`, () => linear(g.reshape(z, [0, 0, H * dh]), W.wo(l)));
+  };
+
+  const mlp = (l: number, x: Value): Value => {
+    const p = `blocks.${l}.mlp`;
+    const xin = hook(`${p}.hook_in`, () => rmsNorm(x, `blocks.${l}.ln2`, W.ln2(l)));
+    const pre = hook(`${p}.hook_pre`, () => linear(xin, W.wGate(l)));
+    const preLinear = hook(`${p}.hook_pre_linear`, () => linear(xin, W.wIn(l)));
+    const post = hook(`${p}.hook_post`, () => g.mul(g.mul(pre, g.sigmoid(pre)), preLinear));
+    return hook(`blocks.${l}.hook_mlp_out`, () => linear(post, W.wOut(l)));
+  };
+
+  let resid = hook('hook_embed', () => g.op('Gather', [weight(W.embed), tokens], { axis: 0 }));
+  for (let l = 0; l <= Math.min(lastLayer, cfg.nLayers - 1); l++) {
+    const pre = hook(`blocks.${l}.hook_resid_pre`, () => resid);
+    const mid = hook(`blocks.${l}.hook_resid_mid`, () => g.add(pre, attention(l, pre)));
+    resid = hook(`blocks.${l}.hook_resid_post`, () => g.add(mid, mlp(l, mid)));
+  }
+  if (lastLayer >= cfg.nLayers) {
+    const xf = rmsNorm(resid, 'ln_final', W.lnFinal);
+    hook('logits', () => linear(xf, W.unembed));
+  }
+  return g.toBytes();
+}
+
+/** Weight tensors by name, for callers that need shapes without building. */
+export function weightTensor(spec: ModelSpec, name: string): Tensor {
+  const t = spec.weights.get(name);
+  if (!t) throw new Error(`model is missing weight ${name}`);
+  return t;
+}
