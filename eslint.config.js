@@ -20,6 +20,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', exports: 'writable' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
   layer(['shared/**/*.ts', 'shared/**/*.tsx'], ['main', 'native', 'renderer'], 'shared/ is the base layer: it imports no other layer.'),
   layer(['native/**/*.ts'], ['main', 'renderer'], 'native/ (onnxruntime layer) may only import shared/.'),
   layer(['main/**/*.ts'], ['renderer'], 'main/ must not import the renderer.'),

@@ -26,6 +26,7 @@ export function getSession(key: string, build: () => Uint8Array): Promise<Sessio
     s = ort.InferenceSession.create(build(), {
       graphOptimizationLevel: 'all',
       executionProviders: ['cpu'],
+      logSeverityLevel: 3,
       ...(settings.intraOpThreads ? { intraOpNumThreads: settings.intraOpThreads } : {}),
     });
     // A failed build must not poison the cache: the next call tries again.

@@ -67,7 +67,7 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
   }
   const wanted = new Set(opts.outputs);
   const g = new GraphBuilder('forward');
-  const { dModel: d, nHeads: H, nKvHeads: K, headDim: dh } = cfg;
+  const { nHeads: H, nKvHeads: K, headDim: dh } = cfg;
   const G = H / K;
 
   const tokens = g.input('tokens', 'int64', ['B', 'T']);
@@ -119,10 +119,10 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
   };
   const lastLayer = Math.max(-1, ...[...wanted, ...frozen, ...setHooks, ...addHooks].map(depthOf));
 
-  const eps = g.scalarF(cfg.normEps);
+  const eps = once(() => g.scalarF(cfg.normEps));
   /** RMSNorm with TransformerLens hooks: scale = sqrt(mean(x²)+eps), normalized = x/scale, gain applied after. */
   const rmsNorm = (x: Value, prefix: string, gainName: string): Value => {
-    const scale = hook(`${prefix}.hook_scale`, () => g.sqrt(g.add(g.meanLast(g.mul(x, x)), eps)));
+    const scale = hook(`${prefix}.hook_scale`, () => g.sqrt(g.add(g.meanLast(g.mul(x, x)), eps())));
     const normalized = hook(`${prefix}.hook_normalized`, () => g.div(x, scale));
     return g.mul(normalized, weight(gainName));
   };
@@ -162,7 +162,7 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
     }
     return causal;
   };
-  const negInf = g.scalarF(-Infinity);
+  const negInf = once(() => g.scalarF(-Infinity));
 
   const attention = (l: number, x: Value): Value => {
     const p = `blocks.${l}.attn`;
@@ -179,7 +179,7 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
         const q5 = g.reshape(g.transpose(rotQ(), [0, 2, 1, 3]), shapeOf(Bdim, K, G, Tdim, dh));
         const k5 = g.unsqueeze(g.transpose(rotK(), [0, 2, 3, 1]), [2]);
         const raw = g.reshape(g.mul(g.matMul(q5, k5), g.scalarF(1 / Math.sqrt(dh))), shapeOf(Bdim, H, Tdim, Tdim));
-        return g.where(causalMask(), negInf, raw);
+        return g.where(causalMask(), negInf(), raw);
       }));
     const pattern = hook(`${p}.hook_pattern`, () => g.softmax(scores(), -1));
     // Q/K-side hooks that were asked for are built even when a frozen pattern made them unnecessary.

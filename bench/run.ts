@@ -1,0 +1,22 @@
+/** `npm run bench`: runs every benchmark and writes JSON results under bench/results/. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchForward } from './forward';
+
+const benches: Record<string, () => Promise<Record<string, unknown>>> = { forward: benchForward };
+
+const only = process.argv.slice(2);
+const outDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+mkdirSync(outDir, { recursive: true });
+const env = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, date: new Date().toISOString() };
+for (const [name, run] of Object.entries(benches)) {
+  if (only.length && !only.includes(name)) continue;
+  process.stderr.write(`bench ${name}…\n`);
+  const result = { bench: name, env, ...(await run()) };
+  const file = path.join(outDir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  console.log(JSON.stringify(result, null, 2));
+  process.stderr.write(`wrote ${file}\n`);
+}

@@ -1,0 +1,66 @@
+/**
+ * `cwb`: the command-line face of the engine. Bad input prints one line on stderr and exits 2; no stack traces
+ * unless CWB_DEBUG=1.
+ */
+import { isUserError } from '../errors';
+import { cmdGenerate, cmdInfo, cmdLogits, type Out } from './commands';
+
+const HELP = `cwb — Circuit Workbench command line (embedded stories260K model unless --model PATH)
+
+  cwb generate [--prompt TEXT] [--steps N] [--temperature T] [--top-p P] [--seed S]
+  cwb logits (--prompt TEXT | --ids 1,15,27) [--json]
+  cwb info [--json]
+  cwb serve [--port P] [--workspace DIR] [--open]
+
+Common options: --model PATH (llama2.c checkpoint), --tokenizer FILE.
+`;
+
+const commands: Record<string, (argv: string[], out: Out) => Promise<number>> = {
+  generate: cmdGenerate,
+  logits: cmdLogits,
+  info: cmdInfo,
+  serve: async (argv, out) => (await import('../server/serve')).cmdServe(argv, out),
+};
+
+export async function main(argv: string[], out: Out): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    out.stdout(HELP);
+    return cmd ? 0 : 2;
+  }
+  const run = commands[cmd];
+  if (!run) {
+    out.stderr(`cwb: unknown command "${cmd}" (commands: ${Object.keys(commands).join(', ')}; see cwb help)\n`);
+    return 2;
+  }
+  try {
+    return await run(rest, out);
+  } catch (e) {
+    if (isUserError(e)) {
+      out.stderr(`cwb ${cmd}: ${e.message}\n`);
+      return 2;
+    }
+    if (process.env.CWB_DEBUG === '1') throw e;
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    out.stderr(`cwb ${cmd}: internal error: ${msg} (set CWB_DEBUG=1 for details)\n`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] && /cli[\\/]index\.ts$/.test(process.argv[1]);
+if (isEntry || process.env.CWB_BIN === '1') {
+  const out: Out = {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+  };
+  main(process.argv.slice(2), out).then(
+    (code) => {
+      // Let stdout drain before exiting (large --json outputs through a pipe).
+      process.stdout.write('', () => process.exit(code));
+    },
+    (e: unknown) => {
+      process.stderr.write(`cwb: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

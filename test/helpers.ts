@@ -1,0 +1,68 @@
+/** Shared test helpers: comparisons and small random models. */
+import type { ArchConfig, ModelSpec } from '../shared/model';
+import { weightNames as W } from '../shared/model';
+import type { Tensor } from '../shared/tensor';
+import { Rng } from '../main/engine/sampler';
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= m)) m = Number.isNaN(d) ? (a[i] === b[i] ? m : Infinity) : d;
+  }
+  return m;
+}
+
+/** max |a-b| / (atol + rtol·|b|): ≤ 1 means within tolerance. -inf entries must match exactly. */
+export function tolRatio(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol = 0): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue;
+    const r = Math.abs(a[i] - b[i]) / (atol + rtol * Math.abs(b[i]));
+    if (!(r <= worst)) worst = Number.isNaN(r) ? Infinity : r;
+  }
+  return worst;
+}
+
+/** Gaussian-ish weights from a seeded generator (sum of uniforms), scaled. */
+function randn(rng: Rng, n: number, scale: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (rng.f32() + rng.f32() + rng.f32() - 1.5) * 2 * scale;
+  return out;
+}
+
+/** A random Llama-family model of any shape: for testing programs on configurations the real model lacks. */
+export function randomLlama(overrides: Partial<ArchConfig> = {}, seed = 1): ModelSpec {
+  const cfg: ArchConfig = {
+    family: 'llama2c', dModel: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 8, dMlp: 48, vocabSize: 64,
+    maxSeqLen: 64, normEps: 1e-5, bosId: 1, eosId: 2, norm: 'rms', mlp: 'gated-silu',
+    rope: { kind: 'interleaved', theta: 10000 }, tiedEmbeddings: true, ...overrides,
+  };
+  const rng = new Rng(seed);
+  const weights = new Map<string, Tensor>();
+  const put = (name: string, shape: number[], scale: number) =>
+    weights.set(name, { data: randn(rng, shape.reduce((a, b) => a * b, 1), scale), shape });
+  const { dModel: d, nHeads: H, nKvHeads: K, headDim: dh, dMlp: m, vocabSize: V } = cfg;
+  put(W.embed, [V, d], 1);
+  const gain = (name: string) => weights.set(name, { data: Float32Array.from({ length: d }, () => 0.5 + rng.f32()), shape: [d] });
+  for (let l = 0; l < cfg.nLayers; l++) {
+    gain(W.ln1(l));
+    gain(W.ln2(l));
+    put(W.wq(l), [H * dh, d], 1 / Math.sqrt(d));
+    put(W.wk(l), [K * dh, d], 1 / Math.sqrt(d));
+    put(W.wv(l), [K * dh, d], 1 / Math.sqrt(d));
+    put(W.wo(l), [d, H * dh], 1 / Math.sqrt(H * dh));
+    put(W.wGate(l), [m, d], 1 / Math.sqrt(d));
+    put(W.wIn(l), [m, d], 1 / Math.sqrt(d));
+    put(W.wOut(l), [d, m], 1 / Math.sqrt(m));
+  }
+  gain(W.lnFinal);
+  if (cfg.tiedEmbeddings) weights.set(W.unembed, weights.get(W.embed)!);
+  else put(W.unembed, [V, d], 1 / Math.sqrt(d));
+  return { name: `random-${seed}`, format: 'random', path: '', fingerprint: `random-${seed}-${JSON.stringify(cfg)}`, config: cfg, weights };
+}
+
+export function randomTokens(rng: Rng, n: number, vocab: number, bos = 1): number[] {
+  return [bos, ...Array.from({ length: n - 1 }, () => 3 + (rng.u32() % (vocab - 3)))];
+}
