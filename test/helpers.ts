@@ -66,3 +66,26 @@ export function randomLlama(overrides: Partial<ArchConfig> = {}, seed = 1): Mode
 export function randomTokens(rng: Rng, n: number, vocab: number, bos = 1): number[] {
   return [bos, ...Array.from({ length: n - 1 }, () => 3 + (rng.u32() % (vocab - 3)))];
 }
+
+/** A random transcoder set (PLT or CLT) for a model of width d and L layers. */
+export function randomDictionary(
+  o: { d: number; L: number; D: number; kind: 'plt' | 'clt'; activation: import('../shared/dictionary').Activation; skip?: boolean; scale?: number },
+  seed = 1,
+): import('../shared/dictionary').Dictionary {
+  const rng = new Rng(seed);
+  const { d, L, D } = o;
+  const t = (shape: number[], s: number) => ({ data: randn(rng, shape.reduce((a, b) => a * b, 1), s), shape });
+  const layers = Array.from({ length: L }, (_, i) => ({
+    W_enc: t([D, d], (o.scale ?? 1) / Math.sqrt(d)),
+    b_enc: t([D], 0.1),
+    W_dec: o.kind === 'plt' ? t([D, d], 1 / Math.sqrt(D)) : t([D, L - i, d], 1 / Math.sqrt(D)),
+    b_dec: t([d], 0.05),
+    ...(o.activation.kind === 'jumprelu' ? { threshold: { data: Float32Array.from({ length: D }, () => 0.2 * rng.f32()), shape: [D] } } : {}),
+    ...(o.skip ? { W_skip: t([d, d], 0.3 / Math.sqrt(d)) } : {}),
+  }));
+  return {
+    kind: o.kind, name: `random-${o.kind}-${seed}`, path: '', fingerprint: `random-dict-${seed}-${JSON.stringify({ ...o })}`,
+    model: {}, inputHook: 'mlp.hook_in', outputHook: 'hook_mlp_out', activation: o.activation,
+    nLayers: L, dModel: d, nFeatures: D, layers,
+  };
+}

@@ -9,6 +9,15 @@ export class Rng {
   constructor(seed: bigint | number) {
     this.state = BigInt.asUintN(64, BigInt(seed));
   }
+  /** The generator's full state, for exact checkpoint/resume. */
+  get state64(): bigint {
+    return this.state;
+  }
+  static fromState(state: bigint): Rng {
+    const r = new Rng(0);
+    r.state = state;
+    return r;
+  }
   u32(): number {
     let s = this.state;
     s ^= s >> 12n;
