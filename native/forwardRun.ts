@@ -3,7 +3,8 @@
  * inputs of the right cached session and returns the requested hook tensors.
  */
 import type { ModelSpec } from '../shared/model';
-import type { ForwardRequest, Activations } from '../shared/forward';
+import type { ForwardRequest as BaseRequest, Activations } from '../shared/forward';
+import type { Dictionary } from '../shared/dictionary';
 import { hookShape } from '../shared/hooks';
 import { numel } from '../shared/tensor';
 import { getSession, ort } from './session';
@@ -46,6 +47,11 @@ function checkTokens(spec: ModelSpec, tokens: ForwardRequest['tokens']): { B: nu
   return { B, T };
 }
 
+export interface ForwardRequest extends BaseRequest {
+  /** Run the "spliced" model: these layers' MLP outputs replaced by the dictionary's reconstruction. */
+  readonly splice?: { readonly dict: Dictionary; readonly layers: readonly number[]; readonly keepPositions: number };
+}
+
 export async function runForward(spec: ModelSpec, req: ForwardRequest): Promise<Activations> {
   const cfg = spec.config;
   const { B, T } = checkTokens(spec, req.tokens);
@@ -58,8 +64,10 @@ export async function runForward(spec: ModelSpec, req: ForwardRequest): Promise<
     set: [...new Set(interventions.filter((i) => i.op === 'set').map((i) => i.hook))].sort(),
     add: [...new Set([...interventions.filter((i) => i.op === 'add').map((i) => i.hook), ...(req.addDense?.keys() ?? [])])].sort(),
   };
-  const key = `${spec.fingerprint}|forward|${JSON.stringify(options)}`;
-  const session = await getSession(key, () => buildForwardProgram(spec, options));
+  const splice = req.splice ? { dict: req.splice.dict, layers: [...req.splice.layers].sort((a, b) => a - b), keepPositions: req.splice.keepPositions } : undefined;
+  const spliceKey = splice ? `|splice:${splice.dict.fingerprint}:${splice.layers.join(',')}:${splice.keepPositions}` : '';
+  const key = `${spec.fingerprint}|forward|${JSON.stringify(options)}${spliceKey}`;
+  const session = await getSession(key, () => buildForwardProgram(spec, { ...options, splice }));
 
   const feeds: Record<string, ort.Tensor> = {};
   const ids = new BigInt64Array(B * T);

@@ -3,6 +3,8 @@ import type { ArchConfig, ModelSpec } from '../shared/model';
 import { weightNames as W } from '../shared/model';
 import type { Tensor } from '../shared/tensor';
 import { Rng } from '../main/engine/sampler';
+import type { Activation, Dictionary } from '../shared/dictionary';
+import { decoderSlice } from '../native/programs/encode';
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
@@ -89,3 +91,49 @@ export function randomDictionary(
     nLayers: L, dModel: d, nFeatures: D, layers,
   };
 }
+
+/** circuit-tracer's transcoder in plain loops (float64). */
+export function referenceEncode(dict: Dictionary, x: Tensor[], zero: number): { act: Float64Array[]; recon: Float64Array[] } {
+  const { dModel: d, nFeatures: D, nLayers: L } = dict;
+  const T = x[0].shape[0];
+  const act = x.map((xl, l) => {
+    const lay = dict.layers[l];
+    const a = new Float64Array(T * D);
+    for (let t = zero; t < T; t++) {
+      const h = new Float64Array(D);
+      for (let f = 0; f < D; f++) {
+        let s = lay.b_enc.data[f];
+        for (let j = 0; j < d; j++) s += lay.W_enc.data[f * d + j] * xl.data[t * d + j];
+        h[f] = s;
+      }
+      const act: Activation = dict.activation;
+      if (act.kind === 'topk') {
+        const top = [...h.keys()].sort((p, q) => h[q] - h[p]).slice(0, act.k);
+        for (const f of top) a[t * D + f] = h[f];
+      } else {
+        for (let f = 0; f < D; f++) {
+          a[t * D + f] = act.kind === 'relu' ? Math.max(0, h[f]) : h[f] > lay.threshold!.data[f] ? h[f] : 0;
+        }
+      }
+    }
+    return a;
+  });
+  const recon = [...Array(L).keys()].map((k) => {
+    const r = new Float64Array(T * d);
+    const lay = dict.layers[k];
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < d; j++) r[t * d + j] = lay.b_dec.data[j];
+      for (let i = dict.kind === 'plt' ? k : 0; i <= k; i++) {
+        const dec = decoderSlice(dict, i, k);
+        for (let f = 0; f < D; f++) {
+          const v = act[i][t * D + f];
+          if (v) for (let j = 0; j < d; j++) r[t * d + j] += v * dec.data[f * d + j];
+        }
+      }
+      if (lay.W_skip) for (let j = 0; j < d; j++) for (let c = 0; c < d; c++) r[t * d + j] += lay.W_skip.data[j * d + c] * x[k].data[t * d + c];
+    }
+    return r;
+  });
+  return { act, recon };
+}
+

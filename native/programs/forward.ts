@@ -10,7 +10,9 @@ import type { ArchConfig, ModelSpec } from '../../shared/model';
 import { weightNames as W } from '../../shared/model';
 import { hookShape, parseHookName } from '../../shared/hooks';
 import type { Tensor } from '../../shared/tensor';
+import type { Dictionary } from '../../shared/dictionary';
 import { GraphBuilder, type Dim, type Value } from '../onnx/builder';
+import { activationOp, decoderSlice } from './encode';
 
 export interface ForwardProgramOptions {
   /** Hooks returned as outputs (graph output name = hook name). */
@@ -21,6 +23,11 @@ export interface ForwardProgramOptions {
   readonly set?: readonly string[];
   /** Hooks with an input `add:{hook}` added to the value. */
   readonly add?: readonly string[];
+  /**
+   * Replace the MLP output of these layers by the dictionary's reconstruction ("spliced" model), at positions
+   * ≥ `keepPositions` (BOS keeps its true MLP output: its features are zeroed everywhere, circuit-tracer §2.2).
+   */
+  readonly splice?: { readonly dict: Dictionary; readonly layers: readonly number[]; readonly keepPositions: number };
 }
 
 export const frozenInput = (hook: string) => `frozen:${hook}`;
@@ -197,13 +204,44 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
     return hook(`blocks.${l}.hook_attn_out`, () => linear(g.reshape(z, [0, 0, H * dh]), W.wo(l)));
   };
 
+  // Spliced layers: transcoder activations per layer (a CLT's later layers read earlier layers' features).
+  const splice = opts.splice;
+  const spliceActs: Value[] = [];
+  let spliceMask: { keep: Value; replace: Value } | null = null;
+  const splicedOut = (l: number, input: Value, trueOut: Value): Value => {
+    const dict = splice!.dict;
+    if (!spliceMask) {
+      const r = g.op('Range', [g.constI64([0], []), g.op('Squeeze', [Tdim, g.constI64([0])]), g.constI64([1], [])]);
+      const replace = g.reshape(g.op('GreaterOrEqual', [r, g.constI64([splice!.keepPositions], [])]), [1, -1, 1]);
+      spliceMask = { replace, keep: g.op('Cast', [replace], { to: 1 }) };
+    }
+    const enc = dict.layers[l];
+    for (let i = spliceActs.length; i <= l; i++) {
+      const lay = dict.layers[i];
+      const pre = g.add(g.matMul(input, g.transpose(g.constF(lay.W_enc.data, lay.W_enc.shape, 'W_enc'), [1, 0])), g.constF(lay.b_enc.data, lay.b_enc.shape, 'b_enc'));
+      spliceActs.push(g.mul(activationOp(g, dict, i, pre), spliceMask.keep));
+    }
+    let recon = g.constF(enc.b_dec.data, enc.b_dec.shape, 'b_dec');
+    for (let i = dict.kind === 'plt' ? l : 0; i <= l; i++) {
+      const dec = decoderSlice(dict, i, l);
+      recon = g.add(recon, g.matMul(spliceActs[i], g.constF(dec.data, dec.shape, 'W_dec')));
+    }
+    if (enc.W_skip) recon = g.add(recon, g.matMul(input, g.transpose(g.constF(enc.W_skip.data, enc.W_skip.shape, 'W_skip'), [1, 0])));
+    return g.where(spliceMask.replace, recon, trueOut);
+  };
+
   const mlp = (l: number, x: Value): Value => {
     const p = `blocks.${l}.mlp`;
     const xin = hook(`${p}.hook_in`, () => rmsNorm(x, `blocks.${l}.ln2`, W.ln2(l)));
     const pre = hook(`${p}.hook_pre`, () => linear(xin, W.wGate(l)));
     const preLinear = hook(`${p}.hook_pre_linear`, () => linear(xin, W.wIn(l)));
     const post = hook(`${p}.hook_post`, () => g.mul(g.mul(pre, g.sigmoid(pre)), preLinear));
-    return hook(`blocks.${l}.hook_mlp_out`, () => linear(post, W.wOut(l)));
+    const trueOut = () => linear(post, W.wOut(l));
+    if (!splice?.layers.includes(l)) return hook(`blocks.${l}.hook_mlp_out`, trueOut);
+    // The transcoder reads its declared input hook; only the MLP's own input and the residual are supported.
+    const input = splice.dict.inputHook === 'hook_resid_mid' ? x : splice.dict.inputHook === 'mlp.hook_in' ? xin : null;
+    if (!input) throw new Error(`splicing reads ${splice.dict.inputHook}, which is not supported (use mlp.hook_in or hook_resid_mid)`);
+    return hook(`blocks.${l}.hook_mlp_out`, () => splicedOut(l, input, trueOut()));
   };
 
   let resid = hook('hook_embed', () => g.op('Gather', [weight(W.embed), tokens], { axis: 0 }));
