@@ -11,6 +11,11 @@ export interface EncodeRunInput {
   readonly y?: readonly Tensor[];
   /** Positions whose features and errors are zeroed (circuit-tracer: the BOS position). */
   readonly zeroPositions: number;
+  /**
+   * Explicit row mask (T): 0 zeroes a row's features and error. Lets several sequences be encoded as one
+   * stack of rows, each with its own BOS row zeroed. Overrides `zeroPositions`.
+   */
+  readonly keep?: Float32Array;
 }
 
 export interface EncodeRunOutput {
@@ -27,8 +32,12 @@ export async function runEncode(dict: Dictionary, input: EncodeRunInput, opts: E
   const key = `${dict.fingerprint}|encode|${withError}|${!!opts.withPre}`;
   const session = await getSession(key, () => buildEncodeProgram(dict, opts));
   const T = input.x[0].shape[0];
-  const keep = new Float32Array(T).fill(1);
-  keep.fill(0, 0, Math.min(input.zeroPositions, T));
+  let keep = input.keep;
+  if (!keep) {
+    keep = new Float32Array(T).fill(1);
+    keep.fill(0, 0, Math.min(input.zeroPositions, T));
+  }
+  if (keep.length !== T) throw new RangeError(`runEncode: keep has ${keep.length} rows, inputs have ${T}`);
   const feeds: Record<string, ort.Tensor> = { [encodeInputs.keep]: new ort.Tensor('float32', keep, [T, 1]) };
   for (let l = 0; l < dict.nLayers; l++) {
     feeds[encodeInputs.x(l)] = new ort.Tensor('float32', input.x[l].data, [T, dict.dModel]);
