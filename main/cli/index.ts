@@ -2,7 +2,7 @@
  * `cwb`: the command-line face of the engine. Bad input prints one line on stderr and exits 2; no stack traces
  * unless CWB_DEBUG=1.
  */
-import { isUserError } from '../errors';
+import { UserError, isUserError } from '../errors';
 import { cmdGenerate, cmdInfo, cmdLogits, type Out } from './commands';
 
 const HELP = `cwb — Circuit Workbench command line (embedded stories260K model unless --model PATH)
@@ -11,6 +11,10 @@ const HELP = `cwb — Circuit Workbench command line (embedded stories260K model
   cwb logits (--prompt TEXT | --ids 1,15,27) [--json]
   cwb info [--json]
   cwb serve [--port P] [--workspace DIR] [--open]
+  cwb dict train --out DIR [--corpus FILE | --tokens N --seed S] [--features D] [--k K] [--steps N] [--no-skip]
+  cwb dict eval --dict DIR [--corpus FILE | --tokens N --seed S] [--json]
+  cwb dict index --dict DIR [--corpus FILE | --tokens N --seed S] [--top-k 12]
+  cwb corpus sample --tokens N --seed S [--temperature T] [--out FILE.jsonl]
 
 Common options: --model PATH (llama2.c checkpoint), --tokenizer FILE.
 `;
@@ -20,6 +24,13 @@ const commands: Record<string, (argv: string[], out: Out) => Promise<number>> = 
   logits: cmdLogits,
   info: cmdInfo,
   serve: async (argv, out) => (await import('../server/serve')).cmdServe(argv, out),
+  corpus: async (argv, out) => (await import('./corpus')).cmdCorpus(argv, out),
+  dict: async (argv, out) => {
+    const [sub, ...rest] = argv;
+    if (sub === 'train') return (await import('./dictTrain')).cmdDictTrain(rest, out);
+    if (sub === 'eval') return (await import('./dictTrain')).cmdDictEval(rest, out);
+    throw new UserError(`dict: ${sub ? `unknown subcommand "${sub}"` : 'missing subcommand'} (train, eval, index; see cwb help)`);
+  },
 };
 
 export async function main(argv: string[], out: Out): Promise<number> {
