@@ -50,6 +50,8 @@ function checkTokens(spec: ModelSpec, tokens: ForwardRequest['tokens']): { B: nu
 export interface ForwardRequest extends BaseRequest {
   /** Run the "spliced" model: these layers' MLP outputs replaced by the dictionary's reconstruction. */
   readonly splice?: { readonly dict: Dictionary; readonly layers: readonly number[]; readonly keepPositions: number };
+  /** Constrained replacement: frozen MLP outputs plus the dictionary's live skip path (see ForwardProgramOptions). */
+  readonly frozenSkip?: Dictionary;
 }
 
 export async function runForward(spec: ModelSpec, req: ForwardRequest): Promise<Activations> {
@@ -66,8 +68,9 @@ export async function runForward(spec: ModelSpec, req: ForwardRequest): Promise<
   };
   const splice = req.splice ? { dict: req.splice.dict, layers: [...req.splice.layers].sort((a, b) => a - b), keepPositions: req.splice.keepPositions } : undefined;
   const spliceKey = splice ? `|splice:${splice.dict.fingerprint}:${splice.layers.join(',')}:${splice.keepPositions}` : '';
-  const key = `${spec.fingerprint}|forward|${JSON.stringify(options)}${spliceKey}`;
-  const session = await getSession(key, () => buildForwardProgram(spec, { ...options, splice }));
+  const skipKey = req.frozenSkip ? `|frozenSkip:${req.frozenSkip.fingerprint}` : '';
+  const key = `${spec.fingerprint}|forward|${JSON.stringify(options)}${spliceKey}${skipKey}`;
+  const session = await getSession(key, () => buildForwardProgram(spec, { ...options, splice, frozenSkip: req.frozenSkip }));
 
   const feeds: Record<string, ort.Tensor> = {};
   const ids = new BigInt64Array(B * T);

@@ -29,6 +29,7 @@ const commands: Record<string, (argv: string[], out: Out) => Promise<number>> = 
     const [sub, ...rest] = argv;
     if (sub === 'train') return (await import('./dictTrain')).cmdDictTrain(rest, out);
     if (sub === 'eval') return (await import('./dictTrain')).cmdDictEval(rest, out);
+    if (sub === 'index') return (await import('./dict')).cmdDictIndex(rest, out);
     throw new UserError(`dict: ${sub ? `unknown subcommand "${sub}"` : 'missing subcommand'} (train, eval, index; see cwb help)`);
   },
 };

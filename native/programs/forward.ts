@@ -28,6 +28,11 @@ export interface ForwardProgramOptions {
    * ≥ `keepPositions` (BOS keeps its true MLP output: its features are zeroed everywhere, circuit-tracer §2.2).
    */
   readonly splice?: { readonly dict: Dictionary; readonly layers: readonly number[]; readonly keepPositions: number };
+  /**
+   * The constrained replacement model (circuit-tracer §1.8): where `hook_mlp_out` is frozen, add the
+   * dictionary's live skip path x·W_skipᵀ to the frozen value (the caller freezes `mlp_out − skip(x_clean)`).
+   */
+  readonly frozenSkip?: Dictionary;
 }
 
 export const frozenInput = (hook: string) => `frozen:${hook}`;
@@ -237,6 +242,18 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
     const preLinear = hook(`${p}.hook_pre_linear`, () => linear(xin, W.wIn(l)));
     const post = hook(`${p}.hook_post`, () => g.mul(g.mul(pre, g.sigmoid(pre)), preLinear));
     const trueOut = () => linear(post, W.wOut(l));
+    const skipW = opts.frozenSkip?.layers[l]?.W_skip;
+    const outName = `blocks.${l}.hook_mlp_out`;
+    if (skipW && frozen.has(outName)) {
+      const input = opts.frozenSkip!.inputHook === 'hook_resid_mid' ? x : xin;
+      const skipOut = g.matMul(input, g.transpose(g.constF(skipW.data, skipW.shape, 'W_skip'), [1, 0]));
+      // Frozen value + live skip, then the usual set/add edits on the sum.
+      const base = g.add(g.input(frozenInput(outName), 'float32', hookDims(outName, cfg)), skipOut);
+      frozen.delete(outName);
+      const v = hook(outName, () => base);
+      frozen.add(outName);
+      return v;
+    }
     if (!splice?.layers.includes(l)) return hook(`blocks.${l}.hook_mlp_out`, trueOut);
     // The transcoder reads its declared input hook; only the MLP's own input and the residual are supported.
     const input = splice.dict.inputHook === 'hook_resid_mid' ? x : splice.dict.inputHook === 'mlp.hook_in' ? xin : null;
