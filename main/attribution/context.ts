@@ -1,0 +1,107 @@
+/**
+ * One prompt's frozen replacement model (circuit-tracer §2.3): a clean forward run for the quantities that get
+ * frozen (attention patterns, norm scales), the transcoder features and error vectors, the decoder rows each
+ * active feature writes (scaled by its activation), and the encoder rows that measure feature targets.
+ */
+import type { Dictionary } from '../../shared/dictionary';
+import type { ModelSpec } from '../../shared/model';
+import type { Tensor } from '../../shared/tensor';
+import { runForward } from '../../native/forwardRun';
+import { runEncode } from '../../native/encodeRun';
+import type { BackwardContext } from '../../native/backwardRun';
+import { checkDictionaryFits, sparsify, type ActiveFeatures } from '../dictionary/encode';
+
+export interface PromptContext {
+  readonly tokens: readonly number[];
+  readonly T: number;
+  /** Real logits of the last position (V). */
+  readonly lastLogits: Float32Array;
+  readonly features: ActiveFeatures;
+  readonly backward: BackwardContext;
+  /** Per layer (T, d): transcoder inputs, true outputs, errors; and hook_embed (T, d). */
+  readonly x: Tensor[];
+  readonly y: Tensor[];
+  readonly err: Tensor[];
+  readonly embed: Tensor;
+  /** Per layer (T, D) pre-activations (feature targets are measured there). */
+  readonly pre: Tensor[];
+  /** Frozen tensors with batch axis, ready to freeze a forward run: patterns and scales. */
+  readonly frozen: Map<string, Tensor>;
+}
+
+const drop0 = (t: Tensor): Tensor => ({ data: t.data, shape: t.shape.slice(1) });
+
+export async function buildPromptContext(spec: ModelSpec, dict: Dictionary, tokens: readonly number[], zeroPositions = 1): Promise<PromptContext> {
+  checkDictionaryFits(spec, dict);
+  const L = spec.config.nLayers;
+  const d = spec.config.dModel;
+  const T = tokens.length;
+  const layers = [...Array(L).keys()];
+  const frozenNames = ['ln_final.hook_scale', ...layers.flatMap((l) => [`blocks.${l}.attn.hook_pattern`, `blocks.${l}.ln1.hook_scale`, `blocks.${l}.ln2.hook_scale`])];
+  const xNames = layers.map((l) => `blocks.${l}.${dict.inputHook}`);
+  const yNames = layers.map((l) => `blocks.${l}.${dict.outputHook}`);
+  const run = await runForward(spec, { tokens: [tokens], outputs: ['logits', 'hook_embed', ...frozenNames, ...xNames, ...yNames] });
+  const x = xNames.map((n) => drop0(run.get(n)!));
+  const y = yNames.map((n) => drop0(run.get(n)!));
+  const enc = await runEncode(dict, { x, y, zeroPositions }, { withError: true, withPre: true });
+  const features = sparsify(enc.act);
+  const err = enc.err!;
+  const V = spec.config.vocabSize;
+  const lastLogits = run.get('logits')!.data.slice((T - 1) * V, T * V);
+
+  // Decoder rows written into each output layer k, grouped by position and padded to the busiest position.
+  const dec: Tensor[] = [];
+  const gidx: BigInt64Array[] = [];
+  const rowFeature: number[] = [];
+  for (let k = 0; k < L; k++) {
+    const rows: number[] = [];
+    for (let i = 0; i < features.count; i++) {
+      const src = features.layer[i];
+      if (dict.kind === 'plt' ? src === k : src <= k) rows.push(i);
+    }
+    const perPos = new Int32Array(T);
+    for (const i of rows) perPos[features.pos[i]]++;
+    const n = Math.max(1, ...perPos);
+    const data = new Float32Array(T * n * d);
+    const idx = new BigInt64Array(rows.length);
+    const used = new Int32Array(T);
+    rows.forEach((i, r) => {
+      const p = features.pos[i];
+      const slot = used[p]++;
+      idx[r] = BigInt(p * n + slot);
+      const src = features.layer[i];
+      const W = dict.layers[src].W_dec;
+      const f = features.feature[i];
+      const a = features.value[i];
+      const span = dict.kind === 'plt' ? 1 : W.shape[1];
+      const off = dict.kind === 'plt' ? f * d : (f * span + (k - src)) * d;
+      const o = (p * n + slot) * d;
+      for (let j = 0; j < d; j++) data[o + j] = a * W.data[off + j];
+      if (dict.kind === 'clt') rowFeature.push(i);
+    });
+    dec.push({ data, shape: [T, n, d] });
+    gidx.push(idx);
+  }
+  const frozen = new Map(frozenNames.map((n) => [n, run.get(n)!]));
+  const backward: BackwardContext = {
+    T,
+    patterns: layers.map((l) => drop0(run.get(`blocks.${l}.attn.hook_pattern`)!)),
+    s1: layers.map((l) => drop0(run.get(`blocks.${l}.ln1.hook_scale`)!)),
+    s2: layers.map((l) => drop0(run.get(`blocks.${l}.ln2.hook_scale`)!)),
+    sFinal: drop0(run.get('ln_final.hook_scale')!),
+    dec,
+    gidx,
+    err,
+    emb: drop0(run.get('hook_embed')!),
+    ...(dict.kind === 'clt' ? { rowFeature: BigInt64Array.from(rowFeature, BigInt) } : {}),
+    nFeatures: features.count,
+  };
+  return { tokens, T, lastLogits, features, backward, x, y, err, embed: backward.emb, pre: enc.pre!, frozen };
+}
+
+/** Encoder row of active feature i: the direction that measures its pre-activation. */
+export function encoderRow(dict: Dictionary, features: ActiveFeatures, i: number): Float32Array {
+  const W = dict.layers[features.layer[i]].W_enc;
+  const d = dict.dModel;
+  return W.data.subarray(features.feature[i] * d, (features.feature[i] + 1) * d);
+}
