@@ -2,7 +2,7 @@
 import type { Dictionary } from '../shared/dictionary';
 import type { ModelSpec } from '../shared/model';
 import type { Tensor } from '../shared/tensor';
-import { getSession, ort } from './session';
+import { getProgram, ort } from './session';
 import { backwardIO, buildBackwardProgram } from './programs/backward';
 
 /** Everything the backward pass needs from one prompt (frozen quantities and node vectors). */
@@ -37,7 +37,7 @@ export async function runBackward(spec: ModelSpec, dict: Dictionary, ctx: Backwa
   const L = spec.config.nLayers;
   let top = 0;
   for (const l of batch.layer) top = Math.max(top, l);
-  const session = await getSession(`${spec.fingerprint}|${dict.fingerprint}|backward|${top}`, () => buildBackwardProgram(spec, dict, top));
+  const session = await getProgram(`${spec.fingerprint}|${dict.fingerprint}|backward|${top}`, () => buildBackwardProgram(spec, dict, top));
   const f32 = (t: Tensor) => new ort.Tensor('float32', t.data, [...t.shape]);
   const feeds: Record<string, ort.Tensor> = {
     tgt_layer: new ort.Tensor('int64', BigInt64Array.from(batch.layer, BigInt), [B]),

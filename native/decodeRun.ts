@@ -8,7 +8,7 @@
  * of CAPACITY_STEP positions, so tensor shapes — and onnxruntime's buffers — stay fixed between growths.
  */
 import type { ModelSpec } from '../shared/model';
-import { getSession, ort } from './session';
+import { getProgram, ort } from './session';
 import { buildDecodeProgram, checkDecodable, newKeyOutput, newValueOutput, pastKeyInput, pastValueInput } from './programs/decode';
 
 /** Positions added when the cache is full: few reallocations, and at most this many masked slots to skip. */
@@ -30,7 +30,7 @@ export function createDecoder(spec: ModelSpec, batch: number): Decoder {
   if (!(Number.isInteger(batch) && batch >= 1)) throw new RangeError(`decoder: batch must be a positive integer, got ${batch}`);
   const cfg = spec.config;
   const { nLayers: L, nKvHeads: K, headDim: dh, vocabSize: V } = cfg;
-  const session = getSession(`${spec.fingerprint}|decode`, () => buildDecodeProgram(spec));
+  const session = getProgram(`${spec.fingerprint}|decode`, () => buildDecodeProgram(spec));
   let rows = batch;
   let position = 0;
   let capacity = 0;

@@ -1,7 +1,7 @@
 /** Runs the dictionary-encode program on one sequence's hook tensors. */
 import type { Dictionary } from '../shared/dictionary';
 import type { Tensor } from '../shared/tensor';
-import { getSession, ort } from './session';
+import { getProgram, ort } from './session';
 import { buildEncodeProgram, encodeInputs, encodeOutputs, type EncodeProgramOptions } from './programs/encode';
 
 export interface EncodeRunInput {
@@ -30,7 +30,7 @@ export async function runEncode(dict: Dictionary, input: EncodeRunInput, opts: E
   const withError = !!opts.withError;
   if (withError && !input.y) throw new RangeError('runEncode: errors need the output-hook values (y)');
   const key = `${dict.fingerprint}|encode|${withError}|${!!opts.withPre}`;
-  const session = await getSession(key, () => buildEncodeProgram(dict, opts));
+  const session = await getProgram(key, () => buildEncodeProgram(dict, opts));
   const T = input.x[0].shape[0];
   let keep = input.keep;
   if (!keep) {

@@ -7,7 +7,7 @@ import type { ForwardRequest as BaseRequest, Activations } from '../shared/forwa
 import type { Dictionary } from '../shared/dictionary';
 import { hookShape } from '../shared/hooks';
 import { numel } from '../shared/tensor';
-import { getSession, ort } from './session';
+import { getProgram, ort } from './session';
 import { addInput, buildForwardProgram, frozenInput, setMaskInput, setValueInput, validateHookList, type ForwardProgramOptions } from './programs/forward';
 
 /** Offsets of every element of the (batch b, position t) slice of a hook tensor, in slice order. */
@@ -70,7 +70,7 @@ export async function runForward(spec: ModelSpec, req: ForwardRequest): Promise<
   const spliceKey = splice ? `|splice:${splice.dict.fingerprint}:${splice.layers.join(',')}:${splice.keepPositions}` : '';
   const skipKey = req.frozenSkip ? `|frozenSkip:${req.frozenSkip.fingerprint}` : '';
   const key = `${spec.fingerprint}|forward|${JSON.stringify(options)}${spliceKey}${skipKey}`;
-  const session = await getSession(key, () => buildForwardProgram(spec, { ...options, splice, frozenSkip: req.frozenSkip }));
+  const session = await getProgram(key, () => buildForwardProgram(spec, { ...options, splice, frozenSkip: req.frozenSkip }));
 
   const feeds: Record<string, ort.Tensor> = {};
   const ids = new BigInt64Array(B * T);

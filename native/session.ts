@@ -4,9 +4,36 @@
  */
 import ort from 'onnxruntime-node';
 
+import type { BuiltProgram } from './onnx/builder';
+
 export type Session = ort.InferenceSession;
 
 const cache = new Map<string, Promise<Session>>();
+
+/** A session plus the external weight tensors it is fed on every run. */
+export interface Program {
+  readonly session: Session;
+  readonly inputNames: readonly string[];
+  run(feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType>;
+}
+
+const programs = new Map<string, Promise<Program>>();
+
+export function getProgram(key: string, build: () => BuiltProgram): Promise<Program> {
+  let p = programs.get(key);
+  if (!p) {
+    let built: BuiltProgram | null = null;
+    p = getSession(key, () => (built = build()).bytes).then((session) => {
+      const ext: Record<string, ort.Tensor> = {};
+      for (const [name, t] of built!.externals) ext[name] = new ort.Tensor('float32', t.data, [...t.shape]);
+      built = null;
+      return { session, inputNames: session.inputNames, run: (feeds) => session.run({ ...feeds, ...ext }) };
+    });
+    p.catch(() => programs.delete(key));
+    programs.set(key, p);
+  }
+  return p;
+}
 
 export interface SessionSettings {
   /** Threads for one operator; defaults to onnxruntime's choice (all cores). */
@@ -18,6 +45,7 @@ let settings: SessionSettings = {};
 export function configureSessions(s: SessionSettings): void {
   settings = s;
   cache.clear();
+  programs.clear();
 }
 
 export function getSession(key: string, build: () => Uint8Array): Promise<Session> {
@@ -38,6 +66,7 @@ export function getSession(key: string, build: () => Uint8Array): Promise<Sessio
 
 /** Drops cached sessions of one model (e.g. when it is unloaded). */
 export async function releaseSessions(prefix: string): Promise<void> {
+  for (const k of [...programs.keys()]) if (k.startsWith(prefix)) programs.delete(k);
   for (const [k, s] of [...cache]) {
     if (!k.startsWith(prefix)) continue;
     cache.delete(k);

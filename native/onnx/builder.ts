@@ -4,6 +4,7 @@
  * another framework and no .onnx file is shipped.
  */
 import onnxProto from 'onnx-proto';
+import type { Tensor } from '../../shared/tensor';
 
 const { onnx } = onnxProto;
 
@@ -17,6 +18,16 @@ const DTYPE_CODE: Record<DType, number> = { float32: 1, int64: 7, bool: 9 };
 /** A symbolic value in the graph under construction. */
 export interface Value {
   readonly name: string;
+}
+
+/**
+ * A built program: the ONNX bytes plus the tensors its `ext:` inputs take on every run. Weights travel as
+ * inputs, not initializers: onnxruntime reads the JS buffers in place, so several programs over one model share
+ * one copy of its weights, and no protobuf 2 GB limit applies.
+ */
+export interface BuiltProgram {
+  readonly bytes: Uint8Array;
+  readonly externals: ReadonlyMap<string, Tensor>;
 }
 
 /** A dimension: a fixed size or a named symbolic one (e.g. 'B', 'T'). */
@@ -57,6 +68,7 @@ export class GraphBuilder {
   private readonly inputs: onnxProto.onnx.IValueInfoProto[] = [];
   private readonly outputs: onnxProto.onnx.IValueInfoProto[] = [];
   private readonly inputNames = new Set<string>();
+  private readonly externalTensors = new Map<string, Tensor>();
   private counter = 0;
 
   constructor(readonly name: string) {}
@@ -70,6 +82,27 @@ export class GraphBuilder {
     this.inputNames.add(name);
     this.inputs.push(valueInfo(name, dtype, dims));
     return { name };
+  }
+
+  /** A weight fed on every run from the given tensor (see BuiltProgram); one input per key. */
+  external(key: string, t: Tensor): Value {
+    const name = `ext:${key}`;
+    if (!this.externalTensors.has(name)) {
+      this.externalTensors.set(name, t);
+      this.input(name, 'float32', t.shape);
+    } else if (this.externalTensors.get(name) !== t) throw new Error(`external ${key} bound to two tensors`);
+    return { name };
+  }
+
+  /** x·Wᵀ for W stored (out, in), any leading dims of x; Gemm's transB reads W in place (no transpose copy). */
+  linearT(x: Value, w: Value, outDim: number, inDim: number): Value {
+    const lead = this.op('Shape', [x], { start: 0, end: -1 });
+    const y = this.op('Gemm', [this.reshape(x, [-1, inDim]), w], { transB: 1 });
+    return this.reshape(y, this.concat([lead, this.constI64([outDim])], 0));
+  }
+
+  build(): BuiltProgram {
+    return { bytes: this.toBytes(), externals: new Map(this.externalTensors) };
   }
 
   /** Marks `v` as a graph output called `name` (through an Identity so inputs can be outputs too). */

@@ -22,7 +22,9 @@
 import type { Dictionary } from '../../shared/dictionary';
 import type { ModelSpec } from '../../shared/model';
 import { weightNames as W } from '../../shared/model';
-import { GraphBuilder, type Value } from '../onnx/builder';
+import { GraphBuilder, type BuiltProgram, type Value } from '../onnx/builder';
+import { dictInput } from './encode';
+import { weightAccess } from './llamaParts';
 
 export const backwardIO = {
   pattern: (l: number) => `pattern_${l}`,
@@ -39,18 +41,14 @@ export function supportsBackward(dict: Dictionary): string | null {
   return null;
 }
 
-export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: number): Uint8Array {
+export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: number): BuiltProgram {
   const why = supportsBackward(dict);
   if (why) throw new Error(why);
   const cfg = spec.config;
   const { nLayers: L, dModel: d, nHeads: H, nKvHeads: K, headDim: dh } = cfg;
   const G = H / K;
   const g = new GraphBuilder('backward');
-  const weight = (name: string) => {
-    const t = spec.weights.get(name);
-    if (!t) throw new Error(`model is missing weight ${name}`);
-    return g.constF(t.data, t.shape, 'w');
-  };
+  const { weight } = weightAccess(g, spec);
 
   const tgtLayer = g.input('tgt_layer', 'int64', ['B']);
   const tgtPos = g.input('tgt_pos', 'int64', ['B']);
@@ -81,7 +79,7 @@ export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: num
     // Gradient reaching the transcoder input x_l: this layer's feature targets + the skip path.
     let gx: Value = inject(l);
     const skip = dict.layers[l].W_skip;
-    if (skip && grad) gx = g.add(gx, g.matMul(grad, g.constF(skip.data, skip.shape, 'W_skip')));
+    if (skip && grad) gx = g.add(gx, g.matMul(grad, dictInput(g, dict, l, 'W_skip')));
     if (dict.inputHook === 'mlp.hook_in') {
       const s2 = g.input(backwardIO.s2(l), 'float32', ['T', 1]);
       grad = add(grad, g.div(g.mul(gx, weight(W.ln2(l))), s2));
@@ -129,5 +127,5 @@ export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: num
     ? g.op('ReduceSum', [g.mul(gradEmb, emb), g.constI64([-1])], { keepdims: 0 })
     : g.op('ConstantOfShape', [shapeOf(Bdim, Tdim)]);
   g.output(g.concat([features, ...errorParts, tokens], 1), 'rows', 'float32', ['B', 'N']);
-  return g.toBytes();
+  return g.build();
 }

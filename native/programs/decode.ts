@@ -16,7 +16,7 @@
  */
 import type { ModelSpec } from '../../shared/model';
 import { weightNames as W } from '../../shared/model';
-import { GraphBuilder, type Value } from '../onnx/builder';
+import { GraphBuilder, type BuiltProgram, type Value } from '../onnx/builder';
 import { applyRope, gatedSiluMlp, rmsNormGain, ropeTables, weightAccess, type RopeTables } from './llamaParts';
 
 export const pastKeyInput = (l: number) => `past_k_${l}`;
@@ -33,7 +33,7 @@ export function checkDecodable(spec: ModelSpec): void {
   if (c.nHeads % c.nKvHeads !== 0) throw new Error(`decode step: ${c.nHeads} query heads do not group over ${c.nKvHeads} kv heads`);
 }
 
-export function buildDecodeProgram(spec: ModelSpec): Uint8Array {
+export function buildDecodeProgram(spec: ModelSpec): BuiltProgram {
   checkDecodable(spec);
   const cfg = spec.config;
   const { nHeads: H, nKvHeads: K, headDim: dh, dModel: d } = cfg;
@@ -86,5 +86,5 @@ export function buildDecodeProgram(spec: ModelSpec): Uint8Array {
   const xf = rmsNormGain(g, resid, w.weight(W.lnFinal), eps);
   const logits = g.reshape(w.linear(g.reshape(xf, [0, d]), W.unembed), [0, cfg.vocabSize]);
   g.output(logits, 'logits', 'float32', ['B', cfg.vocabSize]);
-  return g.toBytes();
+  return g.build();
 }

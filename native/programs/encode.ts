@@ -9,10 +9,21 @@
  */
 import type { Dictionary } from '../../shared/dictionary';
 import type { Tensor } from '../../shared/tensor';
-import { GraphBuilder, type Value } from '../onnx/builder';
+import { GraphBuilder, type BuiltProgram, type Value } from '../onnx/builder';
 
-/** Decoder rows of source layer i that write into output layer k, as a (D, d) tensor. */
+const sliceCache = new WeakMap<Dictionary, Map<string, Tensor>>();
+
+/** Decoder rows of source layer i that write into output layer k, as a (D, d) tensor (CLT slices memoized). */
 export function decoderSlice(dict: Dictionary, i: number, k: number): Tensor {
+  let cache = sliceCache.get(dict);
+  if (!cache) sliceCache.set(dict, (cache = new Map()));
+  const key = `${i}:${k}`;
+  let t = cache.get(key);
+  if (!t) cache.set(key, (t = computeDecoderSlice(dict, i, k)));
+  return t;
+}
+
+function computeDecoderSlice(dict: Dictionary, i: number, k: number): Tensor {
   const W = dict.layers[i].W_dec;
   if (dict.kind === 'plt') {
     if (i !== k) throw new RangeError('a per-layer transcoder only writes its own layer');
@@ -26,6 +37,28 @@ export function decoderSlice(dict: Dictionary, i: number, k: number): Tensor {
   return { data: out, shape: [D, d] };
 }
 
+/** A dictionary tensor as an external input of a program (keyed by layer and name). */
+export function dictInput(g: GraphBuilder, dict: Dictionary, layer: number, name: 'W_enc' | 'b_enc' | 'b_dec' | 'threshold' | 'W_skip'): Value {
+  const t = dict.layers[layer][name];
+  if (!t) throw new Error(`dictionary layer ${layer} has no ${name}`);
+  return g.external(`dict.${layer}.${name}`, t);
+}
+
+export function dictDecoderInput(g: GraphBuilder, dict: Dictionary, i: number, k: number): Value {
+  return g.external(`dict.${i}.W_dec.${k}`, decoderSlice(dict, i, k));
+}
+
+/** Transcoder pre-activations x·W_encᵀ + b_enc for any leading dims of x. */
+export function preActivation(g: GraphBuilder, dict: Dictionary, layer: number, x: Value): Value {
+  const { nFeatures: D, dModel: d } = dict;
+  return g.add(g.linearT(x, dictInput(g, dict, layer, 'W_enc'), D, d), dictInput(g, dict, layer, 'b_enc'));
+}
+
+/** x·W_skipᵀ (PLT skip connection). */
+export function skipOutput(g: GraphBuilder, dict: Dictionary, layer: number, x: Value): Value {
+  return g.linearT(x, dictInput(g, dict, layer, 'W_skip'), dict.dModel, dict.dModel);
+}
+
 /** σ(pre) for the dictionary's activation function, as graph ops. */
 export function activationOp(g: GraphBuilder, dict: Dictionary, layer: number, pre: Value): Value {
   const a = dict.activation;
@@ -33,10 +66,8 @@ export function activationOp(g: GraphBuilder, dict: Dictionary, layer: number, p
     case 'relu':
       return g.op('Relu', [pre]);
     case 'jumprelu': {
-      const th = dict.layers[layer].threshold;
-      if (!th) throw new Error(`JumpReLU dictionary has no threshold for layer ${layer}`);
       // Strict h > θ, and the output is h itself (not h − θ).
-      return g.where(g.op('Greater', [pre, g.constF(th.data, th.shape, 'theta')]), pre, g.scalarF(0));
+      return g.where(g.op('Greater', [pre, dictInput(g, dict, layer, 'threshold')]), pre, g.scalarF(0));
     }
     case 'topk': {
       const [vals, idx] = g.opN('TopK', [pre, g.constI64([a.k])], 2, { axis: -1, largest: 1, sorted: 0 });
@@ -65,7 +96,7 @@ export const encodeOutputs = {
   err: (l: number) => `err_${l}`,
 };
 
-export function buildEncodeProgram(dict: Dictionary, opts: EncodeProgramOptions): Uint8Array {
+export function buildEncodeProgram(dict: Dictionary, opts: EncodeProgramOptions): BuiltProgram {
   const g = new GraphBuilder('encode');
   const { nLayers: L, dModel: d, nFeatures: D } = dict;
   const keep = g.input(encodeInputs.keep, 'float32', ['T', 1]);
@@ -75,8 +106,7 @@ export function buildEncodeProgram(dict: Dictionary, opts: EncodeProgramOptions)
     const layer = dict.layers[l];
     const x = g.input(encodeInputs.x(l), 'float32', ['T', d]);
     xs.push(x);
-    const wEncT = g.transpose(g.constF(layer.W_enc.data, layer.W_enc.shape, 'W_enc'), [1, 0]);
-    const pre = g.add(g.matMul(x, wEncT), g.constF(layer.b_enc.data, layer.b_enc.shape, 'b_enc'));
+    const pre = preActivation(g, dict, l, x);
     if (opts.withPre) g.output(pre, encodeOutputs.pre(l), 'float32', ['T', D]);
     const act = g.mul(activationOp(g, dict, l, pre), keep);
     acts.push(act);
@@ -85,19 +115,18 @@ export function buildEncodeProgram(dict: Dictionary, opts: EncodeProgramOptions)
   if (opts.withError) {
     for (let k = 0; k < L; k++) {
       const layer = dict.layers[k];
-      let recon = g.constF(layer.b_dec.data, layer.b_dec.shape, 'b_dec');
+      let recon = dictInput(g, dict, k, 'b_dec');
       const sources = dict.kind === 'plt' ? [k] : Array.from({ length: k + 1 }, (_, i) => i);
       for (const i of sources) {
-        const dec = decoderSlice(dict, i, k);
-        recon = g.add(recon, g.matMul(acts[i], g.constF(dec.data, dec.shape, 'W_dec')));
+        recon = g.add(recon, g.matMul(acts[i], dictDecoderInput(g, dict, i, k)));
       }
       if (layer.W_skip) {
-        recon = g.add(recon, g.matMul(xs[k], g.transpose(g.constF(layer.W_skip.data, layer.W_skip.shape, 'W_skip'), [1, 0])));
+        recon = g.add(recon, skipOutput(g, dict, k, xs[k]));
       }
       const y = g.input(encodeInputs.y(k), 'float32', ['T', d]);
       g.output(recon, encodeOutputs.recon(k), 'float32', ['T', d]);
       g.output(g.mul(g.sub(y, recon), keep), encodeOutputs.err(k), 'float32', ['T', d]);
     }
   }
-  return g.toBytes();
+  return g.build();
 }

@@ -11,8 +11,9 @@ import { weightNames as W } from '../../shared/model';
 import { hookShape, parseHookName } from '../../shared/hooks';
 import type { Tensor } from '../../shared/tensor';
 import type { Dictionary } from '../../shared/dictionary';
-import { GraphBuilder, type Dim, type Value } from '../onnx/builder';
-import { activationOp, decoderSlice } from './encode';
+import { GraphBuilder, type BuiltProgram, type Dim, type Value } from '../onnx/builder';
+import { activationOp, dictDecoderInput, dictInput, preActivation, skipOutput } from './encode';
+import { weightAccess } from './llamaParts';
 
 export interface ForwardProgramOptions {
   /** Hooks returned as outputs (graph output name = hook name). */
@@ -69,7 +70,7 @@ function once<T>(f: () => T): () => T {
 }
 
 /** Builds the forward graph. Only what the requested outputs depend on is emitted. */
-export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions): Uint8Array {
+export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions): BuiltProgram {
   const cfg = spec.config;
   const frozen = new Set(opts.frozen ?? []);
   const setHooks = new Set(opts.set ?? []);
@@ -88,28 +89,7 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
   const shapeOf = (...parts: (Value | number)[]) =>
     g.concat(parts.map((p) => (typeof p === 'number' ? g.constI64([p]) : p)), 0);
 
-  // Weights are initializers: onnxruntime constant-folds their transposes and prepacks them for MatMul.
-  const weightCache = new Map<string, Value>();
-  const weight = (name: string): Value => {
-    let v = weightCache.get(name);
-    if (!v) {
-      const t = spec.weights.get(name);
-      if (!t) throw new Error(`model is missing weight ${name}`);
-      v = g.constF(t.data, t.shape, 'w');
-      weightCache.set(name, v);
-    }
-    return v;
-  };
-  const transposedCache = new Map<string, Value>();
-  /** x·Wᵀ for W stored (out, in). */
-  const linear = (x: Value, name: string): Value => {
-    let wt = transposedCache.get(name);
-    if (!wt) {
-      wt = g.transpose(weight(name), [1, 0]);
-      transposedCache.set(name, wt);
-    }
-    return g.matMul(x, wt);
-  };
+  const { weight, linear } = weightAccess(g, spec);
 
   /** Applies frozen/set/add to a hook point. `compute` runs only when the hook is not frozen. */
   const hook = (name: string, compute: () => Value): Value => {
@@ -222,16 +202,11 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
     }
     const enc = dict.layers[l];
     for (let i = spliceActs.length; i <= l; i++) {
-      const lay = dict.layers[i];
-      const pre = g.add(g.matMul(input, g.transpose(g.constF(lay.W_enc.data, lay.W_enc.shape, 'W_enc'), [1, 0])), g.constF(lay.b_enc.data, lay.b_enc.shape, 'b_enc'));
-      spliceActs.push(g.mul(activationOp(g, dict, i, pre), spliceMask.keep));
+        spliceActs.push(g.mul(activationOp(g, dict, i, preActivation(g, dict, i, input)), spliceMask.keep));
     }
-    let recon = g.constF(enc.b_dec.data, enc.b_dec.shape, 'b_dec');
-    for (let i = dict.kind === 'plt' ? l : 0; i <= l; i++) {
-      const dec = decoderSlice(dict, i, l);
-      recon = g.add(recon, g.matMul(spliceActs[i], g.constF(dec.data, dec.shape, 'W_dec')));
-    }
-    if (enc.W_skip) recon = g.add(recon, g.matMul(input, g.transpose(g.constF(enc.W_skip.data, enc.W_skip.shape, 'W_skip'), [1, 0])));
+    let recon = dictInput(g, dict, l, 'b_dec');
+    for (let i = dict.kind === 'plt' ? l : 0; i <= l; i++) recon = g.add(recon, g.matMul(spliceActs[i], dictDecoderInput(g, dict, i, l)));
+    if (enc.W_skip) recon = g.add(recon, skipOutput(g, dict, l, input));
     return g.where(spliceMask.replace, recon, trueOut);
   };
 
@@ -246,7 +221,7 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
     const outName = `blocks.${l}.hook_mlp_out`;
     if (skipW && frozen.has(outName)) {
       const input = opts.frozenSkip!.inputHook === 'hook_resid_mid' ? x : xin;
-      const skipOut = g.matMul(input, g.transpose(g.constF(skipW.data, skipW.shape, 'W_skip'), [1, 0]));
+      const skipOut = skipOutput(g, opts.frozenSkip!, l, input);
       // Frozen value + live skip, then the usual set/add edits on the sum.
       const base = g.add(g.input(frozenInput(outName), 'float32', hookDims(outName, cfg)), skipOut);
       frozen.delete(outName);
@@ -271,7 +246,7 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
     const xf = rmsNorm(resid, 'ln_final', W.lnFinal);
     hook('logits', () => linear(xf, W.unembed));
   }
-  return g.toBytes();
+  return g.build();
 }
 
 /** Weight tensors by name, for callers that need shapes without building. */

@@ -8,32 +8,24 @@ import type { ArchConfig, ModelSpec } from '../../shared/model';
 import type { GraphBuilder, Value } from '../onnx/builder';
 
 export interface WeightAccess {
-  /** A weight as an initializer, emitted once per graph. */
+  /** A model weight as an external input (fed from the model's own buffer on every run). */
   weight(name: string): Value;
-  /** x·Wᵀ for W stored (out, in); the transpose is emitted once and constant-folded by onnxruntime. */
+  /** x·Wᵀ for W stored (out, in), through Gemm's transB (no transposed copy). */
   linear(x: Value, name: string): Value;
 }
 
 export function weightAccess(g: GraphBuilder, spec: ModelSpec): WeightAccess {
-  const weights = new Map<string, Value>();
-  const transposed = new Map<string, Value>();
-  const weight = (name: string): Value => {
-    let v = weights.get(name);
-    if (!v) {
-      const t = spec.weights.get(name);
-      if (!t) throw new Error(`model is missing weight ${name}`);
-      v = g.constF(t.data, t.shape, 'w');
-      weights.set(name, v);
-    }
-    return v;
+  const tensorOf = (name: string) => {
+    const t = spec.weights.get(name);
+    if (!t) throw new Error(`model is missing weight ${name}`);
+    return t;
   };
+  // Tied embeddings are one tensor under two names: one input serves both.
+  const keyOf = (name: string) => (tensorOf(name) === spec.weights.get('embed.W_E') ? 'embed.W_E' : name);
+  const weight = (name: string): Value => g.external(keyOf(name), tensorOf(name));
   const linear = (x: Value, name: string): Value => {
-    let wt = transposed.get(name);
-    if (!wt) {
-      wt = g.transpose(weight(name), [1, 0]);
-      transposed.set(name, wt);
-    }
-    return g.matMul(x, wt);
+    const t = tensorOf(name);
+    return g.linearT(x, weight(name), t.shape[0], t.shape[1]);
   };
   return { weight, linear };
 }
