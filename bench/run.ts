@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchForward } from './forward';
+import { benchAttribution } from './attribution';
 
-const benches: Record<string, () => Promise<Record<string, unknown>>> = { forward: benchForward };
+const benches: Record<string, () => Promise<Record<string, unknown>>> = { forward: benchForward, attribution: benchAttribution };
 
 const only = process.argv.slice(2);
 const outDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');

@@ -8,13 +8,12 @@ import { backwardIO, buildBackwardProgram } from './programs/backward';
 /** Everything the backward pass needs from one prompt (frozen quantities and node vectors). */
 export interface BackwardContext {
   readonly T: number;
-  /** Per layer [H, T, T]. */
-  readonly patterns: readonly Tensor[];
-  /** Per layer [T, 1] RMS values of ln1 / ln2, and the final norm's. */
-  readonly s1: readonly Tensor[];
-  readonly s2: readonly Tensor[];
-  readonly sFinal: Tensor;
-  /** Per output layer k: decoder rows [T, n_k, d], their slots in feature order, error vectors [T, d]. */
+  /** Per layer [H, T(key), T(query)]: the frozen pattern transposed, divided by the frozen ln1 RMS of the key. */
+  readonly patT: readonly Tensor[];
+  /** Per layer [T] frozen RMS of ln2, and of the final norm. */
+  readonly s2: readonly Float32Array[];
+  readonly sFinal: Float32Array;
+  /** Per output layer k: decoder rows [T, d, n_k], their slots in feature order, error vectors [T, d]. */
   readonly dec: readonly Tensor[];
   readonly gidx: readonly BigInt64Array[];
   readonly err: readonly Tensor[];
@@ -28,7 +27,33 @@ export interface BackwardContext {
 export interface TargetBatch {
   readonly layer: Int32Array; // layer L = logit
   readonly pos: Int32Array;
-  readonly vec: Float32Array; // [B, d]
+  /** [B, d]: what each target reads at its read point (encoder row, or demeaned unembedding column). */
+  readonly vec: Float32Array;
+}
+
+/**
+ * Maps target vectors from their read point into the residual stream: through the frozen final norm for
+ * logits (⊙ gain / RMS), through the frozen ln2 for features reading mlp.hook_in.
+ */
+function residualInjections(spec: ModelSpec, dict: Dictionary, ctx: BackwardContext, batch: TargetBatch): Float32Array {
+  const d = spec.config.dModel;
+  const L = spec.config.nLayers;
+  const out = new Float32Array(batch.vec.length);
+  for (let b = 0; b < batch.layer.length; b++) {
+    const l = batch.layer[b];
+    const p = batch.pos[b];
+    let gain: Float32Array | null = null;
+    let rms = 1;
+    if (l >= L) {
+      gain = spec.weights.get('ln_final.w')!.data;
+      rms = ctx.sFinal[p];
+    } else if (dict.inputHook === 'mlp.hook_in') {
+      gain = spec.weights.get(`blocks.${l}.ln2.w`)!.data;
+      rms = ctx.s2[l][p];
+    }
+    for (let j = 0; j < d; j++) out[b * d + j] = (batch.vec[b * d + j] * (gain ? gain[j] : 1)) / rms;
+  }
+  return out;
 }
 
 export async function runBackward(spec: ModelSpec, dict: Dictionary, ctx: BackwardContext, batch: TargetBatch): Promise<{ rows: Float32Array; cols: number }> {
@@ -42,17 +67,15 @@ export async function runBackward(spec: ModelSpec, dict: Dictionary, ctx: Backwa
   const feeds: Record<string, ort.Tensor> = {
     tgt_layer: new ort.Tensor('int64', BigInt64Array.from(batch.layer, BigInt), [B]),
     tgt_pos: new ort.Tensor('int64', BigInt64Array.from(batch.pos, BigInt), [B]),
-    tgt_vec: new ort.Tensor('float32', batch.vec, [B, d]),
-    emb: f32(ctx.emb),
-    s_final: f32(ctx.sFinal),
+    tgt_vec: new ort.Tensor('float32', residualInjections(spec, dict, ctx, batch), [B, d]),
+    emb: new ort.Tensor('float32', ctx.emb.data, [ctx.T, 1, d]),
   };
   for (let l = 0; l < L; l++) {
-    feeds[backwardIO.pattern(l)] = f32(ctx.patterns[l]);
-    feeds[backwardIO.s1(l)] = f32(ctx.s1[l]);
-    feeds[backwardIO.s2(l)] = f32(ctx.s2[l]);
+    feeds[backwardIO.patT(l)] = f32(ctx.patT[l]);
+    feeds[backwardIO.s2(l)] = new ort.Tensor('float32', ctx.s2[l], [ctx.T, 1, 1]);
     feeds[backwardIO.dec(l)] = f32(ctx.dec[l]);
     feeds[backwardIO.gidx(l)] = new ort.Tensor('int64', ctx.gidx[l], [ctx.gidx[l].length]);
-    feeds[backwardIO.err(l)] = f32(ctx.err[l]);
+    feeds[backwardIO.err(l)] = new ort.Tensor('float32', ctx.err[l].data, [ctx.T, 1, d]);
   }
   if (ctx.rowFeature) {
     feeds.row_feature = new ort.Tensor('int64', ctx.rowFeature, [ctx.rowFeature.length]);

@@ -25,6 +25,8 @@ export interface AttributeOptions {
   readonly updateInterval?: number;
   readonly prompt?: string;
   readonly onProgress?: (p: { phase: 'forward' | 'logits' | 'features' | 'package'; done: number; total: number }) => void;
+  /** Called per backward batch (size, highest target layer): benchmarks count FLOPs from it. */
+  readonly onBatch?: (b: { size: number; top: number }) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -84,6 +86,7 @@ export async function attributeGraph(spec: ModelSpec, dict: Dictionary, tok: Tok
   const runBatch = async (batch: TargetBatch): Promise<Float32Array[]> => {
     o.signal?.throwIfAborted();
     const { rows, cols } = await runBackward(spec, dict, ctx.backward, batch);
+    o.onBatch?.({ size: batch.layer.length, top: Math.max(...batch.layer) });
     const out: Float32Array[] = [];
     for (let b = 0; b < batch.layer.length; b++) out.push(rows.slice(b * cols, (b + 1) * cols));
     doneRows += batch.layer.length;

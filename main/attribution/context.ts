@@ -62,7 +62,7 @@ export async function buildPromptContext(spec: ModelSpec, dict: Dictionary, toke
     const perPos = new Int32Array(T);
     for (const i of rows) perPos[features.pos[i]]++;
     const n = Math.max(1, ...perPos);
-    const data = new Float32Array(T * n * d);
+    const data = new Float32Array(T * d * n); // [T, d, n]: the backward contracts [T, B, d] × [T, d, n]
     const idx = new BigInt64Array(rows.length);
     const used = new Int32Array(T);
     rows.forEach((i, r) => {
@@ -75,20 +75,27 @@ export async function buildPromptContext(spec: ModelSpec, dict: Dictionary, toke
       const a = features.value[i];
       const span = dict.kind === 'plt' ? 1 : W.shape[1];
       const off = dict.kind === 'plt' ? f * d : (f * span + (k - src)) * d;
-      const o = (p * n + slot) * d;
-      for (let j = 0; j < d; j++) data[o + j] = a * W.data[off + j];
+      for (let j = 0; j < d; j++) data[(p * d + j) * n + slot] = a * W.data[off + j];
       if (dict.kind === 'clt') rowFeature.push(i);
     });
-    dec.push({ data, shape: [T, n, d] });
+    dec.push({ data, shape: [T, d, n] });
     gidx.push(idx);
   }
   const frozen = new Map(frozenNames.map((n) => [n, run.get(n)!]));
+  const H = spec.config.nHeads;
+  const patT = layers.map((l) => {
+    // [H, key, query] = pattern[h, query, key] / s1[key]: the transposed attention with the frozen ln1 RMS folded in.
+    const p = run.get(`blocks.${l}.attn.hook_pattern`)!.data;
+    const s1 = run.get(`blocks.${l}.ln1.hook_scale`)!.data;
+    const out = new Float32Array(H * T * T);
+    for (let h = 0; h < H; h++) for (let q = 0; q < T; q++) for (let k = 0; k <= q; k++) out[(h * T + k) * T + q] = p[(h * T + q) * T + k] / s1[k];
+    return { data: out, shape: [H, T, T] };
+  });
   const backward: BackwardContext = {
     T,
-    patterns: layers.map((l) => drop0(run.get(`blocks.${l}.attn.hook_pattern`)!)),
-    s1: layers.map((l) => drop0(run.get(`blocks.${l}.ln1.hook_scale`)!)),
-    s2: layers.map((l) => drop0(run.get(`blocks.${l}.ln2.hook_scale`)!)),
-    sFinal: drop0(run.get('ln_final.hook_scale')!),
+    patT,
+    s2: layers.map((l) => run.get(`blocks.${l}.ln2.hook_scale`)!.data),
+    sFinal: run.get('ln_final.hook_scale')!.data,
     dec,
     gidx,
     err,

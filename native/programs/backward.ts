@@ -13,22 +13,28 @@
  * Output `rows` is [B, A + L·T + T] in graph node order (features by (layer, pos, index), errors layer-major,
  * tokens). Layers above `top` (the highest target layer of the batch) are not built: nothing flows there.
  *
- * Inputs (T positions): tgt_layer, tgt_pos int64 [B] (layer L = logit), tgt_vec [B, d];
- * pattern_l [H, T, T], s1_l, s2_l [T, 1] (ln1/ln2 RMS), s_final [T, 1];
- * dec_k [T, n_k, d] (activation-scaled decoder rows written into layer k, padded per position),
- * gidx_k int64 [R_k] (their places in the flattened [T·n_k]), err_k [T, d], emb [T, d];
+ * Layout and folding, for speed: the gradient is kept position-major [T, B, d], so the attention transpose is
+ * H large matmuls [T, T] × [T, B·dh] and the decoder contraction a batched [T, B, d] × [T, d, n] — no big
+ * transposes. Everything elementwise that depends only on the prompt is folded away before the run: the
+ * target vectors arrive already mapped into the residual stream (⊙ gain / frozen RMS of their read point),
+ * the frozen ln1 RMS is folded into the transposed patterns, the ln1 gain into W_V, the ln2 gain into W_skip.
+ *
+ * Inputs (T positions): tgt_layer, tgt_pos int64 [B] (layer L = logit), tgt_vec [B, d] (residual-stream
+ * injections); patT_l [H, T(key), T(query)] = pattern[h, q, k] / s1[k]; s2_l [T, 1, 1] (skip dictionaries
+ * reading mlp.hook_in only); dec_k [T, d, n_k] (activation-scaled decoder rows written into layer k, padded per
+ * position), gidx_k int64 [R_k] (their places in the flattened [T·n_k]), err_k [T, 1, d], emb [T, 1, d];
  * CLT only: row_feature int64 [R] (feature column of each decoder row) and n_features int64 [1].
  */
 import type { Dictionary } from '../../shared/dictionary';
 import type { ModelSpec } from '../../shared/model';
+import type { Tensor } from '../../shared/tensor';
 import { weightNames as W } from '../../shared/model';
 import { GraphBuilder, type BuiltProgram, type Value } from '../onnx/builder';
 import { dictInput } from './encode';
 import { weightAccess } from './llamaParts';
 
 export const backwardIO = {
-  pattern: (l: number) => `pattern_${l}`,
-  s1: (l: number) => `s1_${l}`,
+  patT: (l: number) => `patT_${l}`,
   s2: (l: number) => `s2_${l}`,
   dec: (k: number) => `dec_${k}`,
   gidx: (k: number) => `gidx_${k}`,
@@ -41,6 +47,20 @@ export function supportsBackward(dict: Dictionary): string | null {
   return null;
 }
 
+const folded = new WeakMap<object, Tensor>();
+
+/** W scaled column-wise by a gain: (x·W) ⊙ gain = x·(W ⊙ gain). Memoized per tensor pair. */
+function foldGain(w: Tensor, gain: Tensor): Tensor {
+  let byGain = folded.get(w) as (Tensor & { gain?: Tensor }) | undefined;
+  if (byGain && byGain.gain === gain) return byGain;
+  const [rows, cols] = w.shape;
+  const data = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = w.data[r * cols + c] * gain.data[c];
+  byGain = Object.assign({ data, shape: [rows, cols] }, { gain });
+  folded.set(w, byGain);
+  return byGain;
+}
+
 export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: number): BuiltProgram {
   const why = supportsBackward(dict);
   if (why) throw new Error(why);
@@ -49,71 +69,66 @@ export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: num
   const G = H / K;
   const g = new GraphBuilder('backward');
   const { weight } = weightAccess(g, spec);
+  const tensorOf = (name: string) => spec.weights.get(name)!;
+  const readsMlpIn = dict.inputHook === 'mlp.hook_in';
 
   const tgtLayer = g.input('tgt_layer', 'int64', ['B']);
   const tgtPos = g.input('tgt_pos', 'int64', ['B']);
   const tgtVec = g.input('tgt_vec', 'float32', ['B', d]);
-  const emb = g.input('emb', 'float32', ['T', d]);
+  const emb = g.input('emb', 'float32', ['T', 1, d]);
   const Bdim = g.dim(tgtVec, 0);
   const Tdim = g.dim(emb, 0);
   const shapeOf = (...parts: (Value | number)[]) => g.concat(parts.map((p) => (typeof p === 'number' ? g.constI64([p]) : p)), 0);
-  const range = g.op('Range', [g.constI64([0], []), g.op('Squeeze', [Tdim, g.constI64([0])]), g.constI64([1], [])]);
-  const posHot = g.op('Cast', [g.op('Equal', [g.unsqueeze(tgtPos, [1]), g.unsqueeze(range, [0])])], { to: 1 }); // [B, T]
-  const vec3 = g.unsqueeze(tgtVec, [1]); // [B, 1, d]
-  /** Targets at `layer` inject their vector at their position: [B, T, d]. */
-  const inject = (layer: number) => {
+  const bRange = g.op('Range', [g.constI64([0], []), g.op('Squeeze', [Bdim, g.constI64([0])]), g.constI64([1], [])]);
+  const where = g.concat([g.unsqueeze(tgtPos, [1]), g.unsqueeze(bRange, [1])], 1); // [B, 2]: (pos, batch row)
+  const zeros = () => g.op('ConstantOfShape', [shapeOf(Tdim, Bdim, d)]);
+  /** Adds the vectors of the targets reading at `layer` into grad[pos, b, :]. */
+  const inject = (grad: Value | null, layer: number) => {
     const onLayer = g.op('Cast', [g.op('Equal', [tgtLayer, g.constI64([layer], [])])], { to: 1 }); // [B]
-    return g.mul(g.unsqueeze(g.mul(posHot, g.unsqueeze(onLayer, [1])), [2]), vec3);
+    return g.op('ScatterND', [grad ?? zeros(), where, g.mul(tgtVec, g.unsqueeze(onLayer, [1]))], { reduction: 'add' });
   };
 
-  // gradAt[k] = ∂/∂ mlp_out_k (= ∂/∂ resid_post_k); built from the top down.
+  // gradAt[k] = ∂/∂ mlp_out_k (= ∂/∂ resid_post_k), [T, B, d]; built from the top down.
   const gradAt: (Value | null)[] = Array(L).fill(null);
-  let grad: Value | null = null;
-  if (top >= L) {
-    const sFinal = g.input('s_final', 'float32', ['T', 1]);
-    grad = g.div(g.mul(inject(L), weight(W.lnFinal)), sFinal);
-  }
-  const add = (a: Value | null, b: Value) => (a ? g.add(a, b) : b);
+  let grad: Value | null = top >= L ? inject(null, L) : null;
   for (let l = Math.min(top, L - 1); l >= 0; l--) {
     gradAt[l] = grad;
-    // Gradient reaching the transcoder input x_l: this layer's feature targets + the skip path.
-    let gx: Value = inject(l);
     const skip = dict.layers[l].W_skip;
-    if (skip && grad) gx = g.add(gx, g.matMul(grad, dictInput(g, dict, l, 'W_skip')));
-    if (dict.inputHook === 'mlp.hook_in') {
-      const s2 = g.input(backwardIO.s2(l), 'float32', ['T', 1]);
-      grad = add(grad, g.div(g.mul(gx, weight(W.ln2(l))), s2));
-    } else grad = add(grad, gx);
-    // Attention, transposed: through W_O, the frozen pattern (keys ← queries), grouped heads, W_V, frozen ln1.
-    const pattern = g.input(backwardIO.pattern(l), 'float32', ['H', 'T', 'T']);
-    const s1 = g.input(backwardIO.s1(l), 'float32', ['T', 1]);
-    const gz = g.transpose(g.reshape(g.matMul(grad!, weight(W.wo(l))), [0, 0, H, dh]), [0, 2, 1, 3]); // [B,H,T,dh]
-    const gvHeads = g.matMul(g.transpose(pattern, [0, 2, 1]), gz); // [B,H,T(key),dh]
-    const gv = g.op('ReduceSum', [g.reshape(gvHeads, shapeOf(Bdim, K, G, Tdim, dh)), g.constI64([2])], { keepdims: 0 }); // [B,K,T,dh]
-    const gvFlat = g.reshape(g.transpose(gv, [0, 2, 1, 3]), [0, 0, K * dh]);
-    const gh = g.matMul(gvFlat, weight(W.wv(l))); // [B,T,d]
-    grad = g.add(grad!, g.div(g.mul(gh, weight(W.ln1(l))), s1));
+    if (skip && grad) {
+      // The skip path reads x_l: through it, then through the frozen ln2 when x_l is the MLP input.
+      const w = readsMlpIn ? foldGain(skip, tensorOf(W.ln2(l))) : skip;
+      let gx = g.matMul(grad, g.external(`skip.${l}`, w));
+      if (readsMlpIn) gx = g.div(gx, g.input(backwardIO.s2(l), 'float32', ['T', 1, 1]));
+      grad = g.add(grad, gx);
+    }
+    grad = inject(grad, l);
+    // Attention, transposed: W_O, the frozen pattern (queries → keys, ln1 RMS folded in), heads → kv heads, W_V·g1.
+    const patT = g.input(backwardIO.patT(l), 'float32', ['H', 'T', 'T']);
+    const gz = g.reshape(g.transpose(g.reshape(g.matMul(grad, weight(W.wo(l))), [0, 0, H, dh]), [2, 0, 1, 3]), [0, 0, -1]); // [H, T, B·dh]
+    let gv = g.matMul(patT, gz); // [H, T(key), B·dh]
+    if (G > 1) gv = g.op('ReduceSum', [g.reshape(gv, shapeOf(K, G, Tdim, -1)), g.constI64([1])], { keepdims: 0 }); // [K, T, B·dh]
+    const gvFlat = g.reshape(g.transpose(g.reshape(gv, shapeOf(K, Tdim, Bdim, dh)), [1, 2, 0, 3]), [0, 0, K * dh]); // [T, B, K·dh]
+    grad = g.add(grad, g.matMul(gvFlat, g.external(`wv_g1.${l}`, foldGain(tensorOf(W.wv(l)), tensorOf(W.ln1(l))))));
   }
   const gradEmb = grad;
 
-  const zerosBy = (like: Value, axis: number) => g.op('ConstantOfShape', [shapeOf(Bdim, g.dim(like, axis))]);
   const featureParts: Value[] = [];
   const errorParts: Value[] = [];
   for (let k = 0; k < L; k++) {
-    const dec = g.input(backwardIO.dec(k), 'float32', ['T', `n${k}`, d]);
+    const dec = g.input(backwardIO.dec(k), 'float32', ['T', d, `n${k}`]);
     const gidx = g.input(backwardIO.gidx(k), 'int64', [`R${k}`]);
-    const err = g.input(backwardIO.err(k), 'float32', ['T', d]);
+    const err = g.input(backwardIO.err(k), 'float32', ['T', 1, d]);
     const gk = gradAt[k];
     if (!gk) {
-      featureParts.push(zerosBy(gidx, 0));
+      featureParts.push(g.op('ConstantOfShape', [shapeOf(Bdim, g.dim(gidx, 0))]));
       errorParts.push(g.op('ConstantOfShape', [shapeOf(Bdim, Tdim)]));
       continue;
     }
     // Per position: [T, B, d] × [T, d, n] → [T, B, n]; then the active slots in feature order.
-    const perPos = g.matMul(g.transpose(gk, [1, 0, 2]), g.transpose(dec, [0, 2, 1]));
+    const perPos = g.matMul(gk, dec);
     const flat = g.reshape(g.transpose(perPos, [1, 0, 2]), shapeOf(Bdim, -1));
     featureParts.push(g.op('Gather', [flat, gidx], { axis: 1 }));
-    errorParts.push(g.op('ReduceSum', [g.mul(gk, err), g.constI64([-1])], { keepdims: 0 }));
+    errorParts.push(g.transpose(g.op('ReduceSum', [g.mul(gk, err), g.constI64([-1])], { keepdims: 0 }), [1, 0]));
   }
   let features = g.concat(featureParts, 1); // [B, R]
   if (dict.kind === 'clt') {
@@ -124,7 +139,7 @@ export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: num
     features = g.op('ScatterElements', [g.op('ConstantOfShape', [g.concat([Bdim, nFeatures], 0)]), idx, features], { axis: 1, reduction: 'add' });
   }
   const tokens = gradEmb
-    ? g.op('ReduceSum', [g.mul(gradEmb, emb), g.constI64([-1])], { keepdims: 0 })
+    ? g.transpose(g.op('ReduceSum', [g.mul(gradEmb, emb), g.constI64([-1])], { keepdims: 0 }), [1, 0])
     : g.op('ConstantOfShape', [shapeOf(Bdim, Tdim)]);
   g.output(g.concat([features, ...errorParts, tokens], 1), 'rows', 'float32', ['B', 'N']);
   return g.build();

@@ -1,0 +1,96 @@
+/**
+ * Attribution benchmark: the embedded model with its dictionary at 16, 64 and 256 tokens, and a scale case —
+ * a random Llama-family model shaped like a 124M model (d 768, 12 layers, 12 heads, MLP 3072, vocab 50k) with
+ * random ReLU PLTs (D 24,576, ~50 active per token), 32 tokens, maxFeatureNodes 7,500. Reports wall time,
+ * peak RSS, the FLOPs of the backward passes and their throughput as a fraction of onnxruntime MatMul
+ * throughput measured in the same run.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Dictionary } from '../shared/dictionary';
+import type { ModelSpec } from '../shared/model';
+import { GraphBuilder } from '../native/onnx/builder';
+import { getSession, ort } from '../native/session';
+import { loadModel } from '../main/model/load';
+import { loadDictionary } from '../main/dictionary/format';
+import { attributeGraph } from '../main/attribution/attribute';
+import { assetsDir } from '../main/paths';
+import type { Tokenizer } from '../main/tokenizer/types';
+import { randomLlamaModel, randomReluPlt } from './randomModels';
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+sampler.unref();
+
+/** onnxruntime MatMul throughput on the backward's main shape: [M, d] × [d, d]. */
+export async function matmulGflops(M: number, d: number): Promise<number> {
+  const g = new GraphBuilder('mm');
+  const x = g.input('x', 'float32', ['M', d]);
+  const w = g.input('w', 'float32', [d, d]);
+  g.output(g.matMul(x, w), 'y', 'float32', ['M', d]);
+  const s = await getSession(`bench-mm-${d}`, () => g.toBytes());
+  const feeds = { x: new ort.Tensor('float32', new Float32Array(M * d).fill(0.5), [M, d]), w: new ort.Tensor('float32', new Float32Array(d * d).fill(0.25), [d, d]) };
+  await s.run(feeds);
+  const reps = 10;
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) await s.run(feeds);
+  return (2 * M * d * d * reps) / ((performance.now() - t0) / 1000) / 1e9;
+}
+
+function backwardFlops(spec: ModelSpec, T: number, size: number, top: number): number {
+  const { nLayers: L, dModel: d, nHeads: H, nKvHeads: K, headDim: dh } = spec.config;
+  const layers = Math.min(top, L - 1) + 1;
+  const perLayer = 2 * size * T * d * H * dh + 2 * size * H * T * T * dh + 2 * size * T * K * dh * d;
+  return layers * perLayer;
+}
+
+async function timeAttribution(spec: ModelSpec, dict: Dictionary, tok: Tokenizer, tokens: number[], maxFeatureNodes: number | null) {
+  let flops = 0;
+  const run = () => attributeGraph(spec, dict, tok, tokens, { maxFeatureNodes, onBatch: (b) => (flops += backwardFlops(spec, tokens.length, b.size, b.top)) });
+  await run(); // warm: sessions built
+  flops = 0;
+  peakRss = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const g = await run();
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds: +seconds.toFixed(3), nodes: g.adjacency.length ** 0.5, features: g.features.layer.length, active: g.activeFeatureCount, backwardGflop: +(flops / 1e9).toFixed(1), peakRssMiB: Math.round(Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20) };
+}
+
+export async function benchAttribution(): Promise<Record<string, unknown>> {
+  const { spec, tokenizer } = await loadModel();
+  const dictDir = path.join(assetsDir, 'dictionaries', 'stories260K-plt');
+  const embedded = [];
+  if (existsSync(dictDir)) {
+    const dict = await loadDictionary(dictDir);
+    const story = tokenizer.encode('Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball. She wanted to play with it, but it was too high. Lily asked her mom to help her. Her mom said, "Let us try together." They went to the tree and Lily climbed up. She got the ball and was very happy. She played with the ball all day long. The end. Once upon a time, there was a boy named Tim. Tim had a little dog. The dog liked to run and jump. One day, Tim and his dog went to the park to play with the other kids and they all had fun together in the sun.', { bos: true });
+    for (const [T, maxF] of [[16, null], [64, null], [256, null], [256, 7500]] as const) {
+      if (story.length < T) throw new Error(`benchmark story has only ${story.length} tokens`);
+      const r = await timeAttribution(spec, dict, tokenizer, story.slice(0, T), maxF);
+      embedded.push({ tokens: T, maxFeatureNodes: maxF, ...r });
+      process.stderr.write(`embedded ${T} tokens (maxFeatureNodes ${maxF}): ${r.seconds} s, ${r.peakRssMiB} MiB\n`);
+    }
+  }
+  // Scale case.
+  const t0 = performance.now();
+  const big = randomLlamaModel({ dModel: 768, nLayers: 12, nHeads: 12, nKvHeads: 12, headDim: 64, dMlp: 3072, vocabSize: 50_000, maxSeqLen: 1024, rope: { kind: 'half', theta: 10000 }, tiedEmbeddings: true });
+  const bigDict = randomReluPlt(768, 12, 24_576, 50);
+  const genSeconds = (performance.now() - t0) / 1000;
+  const tok: Tokenizer = { vocabSize: 50_000, bosId: 1, eosId: 2, encode: () => [], decode: (ids) => ids.join(' '), printablePiece: () => new Uint8Array() };
+  const tokens = [1, ...Array.from({ length: 31 }, (_, i) => 100 + ((i * 7919) % 49_000))];
+  const mm = await matmulGflops(256 * 32, 768);
+  const r = await timeAttribution(big, bigDict, tok, tokens, 7500);
+  const achieved = r.backwardGflop / r.seconds;
+  return {
+    embedded,
+    scale: {
+      model: 'random Llama d768 L12 H12 MLP3072 V50k; ReLU PLT D24576 ~50 active/token',
+      generateSeconds: +genSeconds.toFixed(1),
+      tokens: 32,
+      maxFeatureNodes: 7500,
+      ...r,
+      matmulGflopsMeasured: +mm.toFixed(1),
+      backwardGflopsAchieved: +achieved.toFixed(1),
+      fractionOfMatmul: +(achieved / mm).toFixed(2),
+    },
+  };
+}
