@@ -30,7 +30,6 @@ import type { ModelSpec } from '../../shared/model';
 import type { Tensor } from '../../shared/tensor';
 import { weightNames as W } from '../../shared/model';
 import { GraphBuilder, type BuiltProgram, type Value } from '../onnx/builder';
-import { dictInput } from './encode';
 import { weightAccess } from './llamaParts';
 
 export const backwardIO = {

@@ -103,7 +103,6 @@ export function buildEncodeProgram(dict: Dictionary, opts: EncodeProgramOptions)
   const xs: Value[] = [];
   const acts: Value[] = [];
   for (let l = 0; l < L; l++) {
-    const layer = dict.layers[l];
     const x = g.input(encodeInputs.x(l), 'float32', ['T', d]);
     xs.push(x);
     const pre = preActivation(g, dict, l, x);
