@@ -5,3 +5,4 @@ import path from 'node:path';
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const assetsDir = path.join(packageRoot, 'assets');
 export const embeddedModelPath = path.join(assetsDir, 'models', 'stories260K', 'stories260K.bin');
+export const embeddedDictionaryPath = path.join(assetsDir, 'dictionaries', 'stories260K-plt');

@@ -62,7 +62,7 @@ export async function runBackward(spec: ModelSpec, dict: Dictionary, ctx: Backwa
   const L = spec.config.nLayers;
   let top = 0;
   for (const l of batch.layer) top = Math.max(top, l);
-  const session = await getProgram(`${spec.fingerprint}|${dict.fingerprint}|backward|${top}`, () => buildBackwardProgram(spec, dict, top));
+  const session = await getProgram(`${spec.fingerprint}|${dict.fingerprint}|backward|${top}`, () => buildBackwardProgram(spec, dict, top), { arena: false });
   const f32 = (t: Tensor) => new ort.Tensor('float32', t.data, [...t.shape]);
   const feeds: Record<string, ort.Tensor> = {
     tgt_layer: new ort.Tensor('int64', BigInt64Array.from(batch.layer, BigInt), [B]),

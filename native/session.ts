@@ -19,11 +19,11 @@ export interface Program {
 
 const programs = new Map<string, Promise<Program>>();
 
-export function getProgram(key: string, build: () => BuiltProgram): Promise<Program> {
+export function getProgram(key: string, build: () => BuiltProgram, opts: SessionOptions = {}): Promise<Program> {
   let p = programs.get(key);
   if (!p) {
     let built: BuiltProgram | null = null;
-    p = getSession(key, () => (built = build()).bytes).then((session) => {
+    p = getSession(key, () => (built = build()).bytes, opts).then((session) => {
       const ext: Record<string, ort.Tensor> = {};
       for (const [name, t] of built!.externals) ext[name] = new ort.Tensor('float32', t.data, [...t.shape]);
       built = null;
@@ -48,13 +48,23 @@ export function configureSessions(s: SessionSettings): void {
   programs.clear();
 }
 
-export function getSession(key: string, build: () => Uint8Array): Promise<Session> {
+export interface SessionOptions {
+  /**
+   * Keep onnxruntime's CPU arena (fast reuse of buffers between runs). Programs with large, short-lived
+   * intermediates and many variants (the backward program) turn it off so their peak memory is returned
+   * after each run instead of being held per session.
+   */
+  readonly arena?: boolean;
+}
+
+export function getSession(key: string, build: () => Uint8Array, opts: SessionOptions = {}): Promise<Session> {
   let s = cache.get(key);
   if (!s) {
     s = ort.InferenceSession.create(build(), {
       graphOptimizationLevel: 'all',
       executionProviders: ['cpu'],
       logSeverityLevel: 3,
+      enableCpuMemArena: opts.arena ?? true,
       ...(settings.intraOpThreads ? { intraOpNumThreads: settings.intraOpThreads } : {}),
     });
     // A failed build must not poison the cache: the next call tries again.

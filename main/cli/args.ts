@@ -4,10 +4,10 @@ import { UserError } from '../errors';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parseCommandArgs<O extends Options>(command: string, argv: string[], options: O) {
+export function parseCommandArgs<O extends Options>(command: string, argv: string[], options: O, maxPositionals = 0) {
   try {
     const parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
-    if (parsed.positionals.length) throw new UserError(`unexpected argument "${parsed.positionals[0]}" (see cwb help)`);
+    if (parsed.positionals.length > maxPositionals) throw new UserError(`unexpected argument "${parsed.positionals[maxPositionals]}" (see cwb help)`);
     return parsed;
   } catch (e) {
     if (e instanceof UserError) throw e;
