@@ -11,6 +11,9 @@ const HELP = `cwb — Circuit Workbench command line (embedded stories260K model
   cwb logits (--prompt TEXT | --ids 1,15,27) [--json]
   cwb info [--json]
   cwb serve [--port P] [--workspace DIR] [--open]
+  cwb trace (--prompt TEXT | --ids 1,15) [--target TOKEN | --contrast A,B] [--max-feature-nodes N]
+            [--node-threshold 0.8] [--edge-threshold 0.98] [--dict DIR] --out graph.json [--raw graph.safetensors]
+  cwb paths GRAPH_FILE --to NODE_ID [--from ID,ID] [--k 10] [--json]
   cwb dict train --out DIR [--corpus FILE | --tokens N --seed S] [--features D] [--k K] [--steps N] [--no-skip]
   cwb dict eval --dict DIR [--corpus FILE | --tokens N --seed S] [--json]
   cwb dict index --dict DIR [--corpus FILE | --tokens N --seed S] [--top-k 12]
@@ -25,6 +28,8 @@ const commands: Record<string, (argv: string[], out: Out) => Promise<number>> = 
   info: cmdInfo,
   serve: async (argv, out) => (await import('../server/serve')).cmdServe(argv, out),
   corpus: async (argv, out) => (await import('./corpus')).cmdCorpus(argv, out),
+  trace: async (argv, out) => (await import('./trace')).cmdTrace(argv, out),
+  paths: async (argv, out) => (await import('./trace')).cmdPaths(argv, out),
   dict: async (argv, out) => {
     const [sub, ...rest] = argv;
     if (sub === 'train') return (await import('./dictTrain')).cmdDictTrain(rest, out);
