@@ -7,7 +7,7 @@ import { UserError } from '../errors';
 import { loadModel } from '../model/load';
 import { loadDictionary } from '../dictionary/format';
 import { attributeGraph } from '../attribution/attribute';
-import type { TargetSpec } from '../attribution/targets';
+import { resolveToken, type TargetSpec } from '../attribution/targets';
 import { preparePruning, hasEdge } from '../graph/prune';
 import { graphScores } from '../graph/scores';
 import { topPaths } from '../graph/paths';
@@ -68,10 +68,15 @@ export async function cmdTrace(argv: string[], out: Out): Promise<number> {
   const dictDir = path.resolve(values.dict ?? embeddedDictionaryPath);
   const dict = await loadDictionary(dictDir, { expectModel: { fingerprint: spec.fingerprint, name: spec.name, dModel: spec.config.dModel, nLayers: spec.config.nLayers } });
   const tokens = values.ids !== undefined ? idsOption(values.ids, spec.config.vocabSize) : tokenizer.encode(values.prompt ?? '', { bos: true });
+  const targets = targetsFrom(values);
+  // Resolve target tokens now: a bad target is reported before any work (and before progress output).
+  if (targets.kind === 'tokens') targets.tokens.forEach((t) => resolveToken(tokenizer, spec.config.vocabSize, t));
+  if (targets.kind === 'contrast') [targets.a, targets.b].forEach((t) => resolveToken(tokenizer, spec.config.vocabSize, t));
+  if (tokens.length > spec.config.maxSeqLen) throw new UserError(`the prompt is ${tokens.length} tokens; the model's context is ${spec.config.maxSeqLen}`);
   const t0 = performance.now();
   let last = 0;
   const graph = await attributeGraph(spec, dict, tokenizer, tokens, {
-    targets: targetsFrom(values),
+    targets,
     maxFeatureNodes,
     batchSize,
     prompt: values.prompt,
