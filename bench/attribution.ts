@@ -17,6 +17,7 @@ import { attributeGraph } from '../main/attribution/attribute';
 import { assetsDir } from '../main/paths';
 import type { Tokenizer } from '../main/tokenizer/types';
 import { randomLlamaModel, randomReluPlt } from './randomModels';
+import { STORY } from './story';
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
@@ -62,7 +63,7 @@ export async function benchAttribution(): Promise<Record<string, unknown>> {
   const embedded = [];
   if (existsSync(dictDir)) {
     const dict = await loadDictionary(dictDir);
-    const story = tokenizer.encode('Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball. She wanted to play with it, but it was too high. Lily asked her mom to help her. Her mom said, "Let us try together." They went to the tree and Lily climbed up. She got the ball and was very happy. She played with the ball all day long. The end. Once upon a time, there was a boy named Tim. Tim had a little dog. The dog liked to run and jump. One day, Tim and his dog went to the park to play with the other kids and they all had fun together in the sun.', { bos: true });
+    const story = tokenizer.encode(STORY, { bos: true });
     for (const [T, maxF] of [[16, null], [64, null], [256, null], [256, 7500]] as const) {
       if (story.length < T) throw new Error(`benchmark story has only ${story.length} tokens`);
       const r = await timeAttribution(spec, dict, tokenizer, story.slice(0, T), maxF);

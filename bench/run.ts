@@ -5,8 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchForward } from './forward';
 import { benchAttribution } from './attribution';
+import { benchPrune } from './prune';
 
-const benches: Record<string, () => Promise<Record<string, unknown>>> = { forward: benchForward, attribution: benchAttribution };
+const benches: Record<string, () => Promise<Record<string, unknown>>> = { forward: benchForward, attribution: benchAttribution, prune: benchPrune };
 
 const only = process.argv.slice(2);
 const outDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
