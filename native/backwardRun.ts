@@ -62,7 +62,7 @@ export async function runBackward(spec: ModelSpec, dict: Dictionary, ctx: Backwa
   const L = spec.config.nLayers;
   let top = 0;
   for (const l of batch.layer) top = Math.max(top, l);
-  const session = await getProgram(`${spec.fingerprint}|${dict.fingerprint}|backward|${top}`, () => buildBackwardProgram(spec, dict, top), { arena: false });
+  const session = await getProgram(`${spec.fingerprint}|${dict.fingerprint}|backward|${top}`, () => buildBackwardProgram(spec, dict, top), { arena: process.env.CWB_ARENA === "1" });
   const f32 = (t: Tensor) => new ort.Tensor('float32', t.data, [...t.shape]);
   const feeds: Record<string, ort.Tensor> = {
     tgt_layer: new ort.Tensor('int64', BigInt64Array.from(batch.layer, BigInt), [B]),
@@ -72,7 +72,7 @@ export async function runBackward(spec: ModelSpec, dict: Dictionary, ctx: Backwa
   };
   for (let l = 0; l < L; l++) {
     feeds[backwardIO.patT(l)] = f32(ctx.patT[l]);
-    feeds[backwardIO.s2(l)] = new ort.Tensor('float32', ctx.s2[l], [ctx.T, 1, 1]);
+    feeds[backwardIO.s2(l)] = new ort.Tensor('float32', ctx.s2[l].map((x) => 1 / x), [ctx.T, 1, 1]);
     feeds[backwardIO.dec(l)] = f32(ctx.dec[l]);
     feeds[backwardIO.gidx(l)] = new ort.Tensor('int64', ctx.gidx[l], [ctx.gidx[l].length]);
     feeds[backwardIO.err(l)] = new ort.Tensor('float32', ctx.err[l].data, [ctx.T, 1, d]);

@@ -21,7 +21,7 @@
  *
  * Inputs (T positions): tgt_layer, tgt_pos int64 [B] (layer L = logit), tgt_vec [B, d] (residual-stream
  * injections); patT_l [H, T(key), T(query)] = pattern[h, q, k] / s1[k]; s2_l [T, 1, 1] (skip dictionaries
- * reading mlp.hook_in only); dec_k [T, d, n_k] (activation-scaled decoder rows written into layer k, padded per
+ * reading mlp.hook_in only; holds 1/RMS); dec_k [T, d, n_k] (activation-scaled decoder rows written into layer k, padded per
  * position), gidx_k int64 [R_k] (their places in the flattened [T·n_k]), err_k [T, 1, d], emb [T, 1, d];
  * CLT only: row_feature int64 [R] (feature column of each decoder row) and n_features int64 [1].
  */
@@ -34,7 +34,7 @@ import { weightAccess } from './llamaParts';
 
 export const backwardIO = {
   patT: (l: number) => `patT_${l}`,
-  s2: (l: number) => `s2_${l}`,
+  s2: (l: number) => `inv_s2_${l}`,
   dec: (k: number) => `dec_${k}`,
   gidx: (k: number) => `gidx_${k}`,
   err: (k: number) => `err_${k}`,
@@ -58,6 +58,20 @@ function foldGain(w: Tensor, gain: Tensor): Tensor {
   byGain = Object.assign({ data, shape: [rows, cols] }, { gain });
   folded.set(w, byGain);
   return byGain;
+}
+
+const heads = new WeakMap<Tensor, Tensor>();
+
+/** W_O (d, H·dh) as per-head blocks [H, d, dh]: the z-gradient of head h is g_out · W_O[:, h·dh:(h+1)·dh]. */
+function headSplit(w: Tensor, H: number, dh: number): Tensor {
+  let t = heads.get(w);
+  if (!t) {
+    const d = w.shape[0];
+    const data = new Float32Array(H * d * dh);
+    for (let h = 0; h < H; h++) for (let j = 0; j < d; j++) for (let e = 0; e < dh; e++) data[(h * d + j) * dh + e] = w.data[j * H * dh + h * dh + e];
+    heads.set(w, (t = { data, shape: [H, d, dh] }));
+  }
+  return t;
 }
 
 export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: number): BuiltProgram {
@@ -97,16 +111,18 @@ export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: num
       // The skip path reads x_l: through it, then through the frozen ln2 when x_l is the MLP input.
       const w = readsMlpIn ? foldGain(skip, tensorOf(W.ln2(l))) : skip;
       let gx = g.matMul(grad, g.external(`skip.${l}`, w));
-      if (readsMlpIn) gx = g.div(gx, g.input(backwardIO.s2(l), 'float32', ['T', 1, 1]));
+      if (readsMlpIn) gx = g.mul(gx, g.input(backwardIO.s2(l), 'float32', ['T', 1, 1])); // 1/RMS: Mul is cheaper than Div
       grad = g.add(grad, gx);
     }
     grad = inject(grad, l);
-    // Attention, transposed: W_O, the frozen pattern (queries → keys, ln1 RMS folded in), heads → kv heads, W_V·g1.
+    // Attention, transposed. Per head, z-gradients come out head-major [H, T·B, dh] from one broadcast matmul
+    // (W_O split per head), so the pattern step is H matmuls [T, T] × [T, B·dh] with no transpose; one transpose
+    // [K, T·B, dh] → [T·B, K·dh] then feeds W_V (ln1 gain folded in).
     const patT = g.input(backwardIO.patT(l), 'float32', ['H', 'T', 'T']);
-    const gz = g.reshape(g.transpose(g.reshape(g.matMul(grad, weight(W.wo(l))), [0, 0, H, dh]), [2, 0, 1, 3]), [0, 0, -1]); // [H, T, B·dh]
-    let gv = g.matMul(patT, gz); // [H, T(key), B·dh]
+    const gz = g.matMul(g.unsqueeze(g.reshape(grad, [-1, d]), [0]), g.external(`wo_heads.${l}`, headSplit(tensorOf(W.wo(l)), H, dh))); // [H, T·B, dh]
+    let gv = g.matMul(patT, g.reshape(gz, shapeOf(H, Tdim, -1))); // [H, T(key), B·dh]
     if (G > 1) gv = g.op('ReduceSum', [g.reshape(gv, shapeOf(K, G, Tdim, -1)), g.constI64([1])], { keepdims: 0 }); // [K, T, B·dh]
-    const gvFlat = g.reshape(g.transpose(g.reshape(gv, shapeOf(K, Tdim, Bdim, dh)), [1, 2, 0, 3]), [0, 0, K * dh]); // [T, B, K·dh]
+    const gvFlat = g.reshape(g.transpose(g.reshape(gv, [K, -1, dh]), [1, 0, 2]), shapeOf(Tdim, Bdim, K * dh)); // [T, B, K·dh]
     grad = g.add(grad, g.matMul(gvFlat, g.external(`wv_g1.${l}`, foldGain(tensorOf(W.wv(l)), tensorOf(W.ln1(l))))));
   }
   const gradEmb = grad;
