@@ -30,7 +30,6 @@ import type { ModelSpec } from '../../shared/model';
 import type { Tensor } from '../../shared/tensor';
 import { weightNames as W } from '../../shared/model';
 import { GraphBuilder, type BuiltProgram, type Value } from '../onnx/builder';
-import { weightAccess } from './llamaParts';
 
 export const backwardIO = {
   patT: (l: number) => `patT_${l}`,
@@ -81,7 +80,6 @@ export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: num
   const { nLayers: L, dModel: d, nHeads: H, nKvHeads: K, headDim: dh } = cfg;
   const G = H / K;
   const g = new GraphBuilder('backward');
-  const { weight } = weightAccess(g, spec);
   const tensorOf = (name: string) => spec.weights.get(name)!;
   const readsMlpIn = dict.inputHook === 'mlp.hook_in';
 
