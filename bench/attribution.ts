@@ -49,6 +49,8 @@ async function timeAttribution(spec: ModelSpec, dict: Dictionary, tok: Tokenizer
   let flops = 0;
   const run = () => attributeGraph(spec, dict, tok, tokens, { maxFeatureNodes, onBatch: (b) => (flops += backwardFlops(spec, tokens.length, b.size, b.top)) });
   await run(); // warm: sessions built
+  // Drop the warm-up's garbage so peak RSS measures one attribution (run with node --expose-gc: npm run bench).
+  (globalThis as { gc?: () => void }).gc?.();
   flops = 0;
   peakRss = process.memoryUsage().rss;
   const t0 = performance.now();

@@ -110,8 +110,9 @@ export async function attributeGraph(spec: ModelSpec, dict: Dictionary, tok: Tok
     return { layer: Int32Array.from(ids, (i) => features.layer[i]), pos: Int32Array.from(ids, (i) => features.pos[i]), vec };
   };
   const expand = async (ids: number[]) => {
-    // Same-layer batches let the backward program start lower (it skips layers above the batch's top).
-    ids.sort((a, b) => features.layer[a] - features.layer[b] || a - b);
+    // Batches of one layer let the backward program skip the layers above; sorted by position within a layer,
+    // a batch of early targets runs on fewer positions (runBackward truncates to the batch's last position).
+    ids.sort((a, b) => features.layer[a] - features.layer[b] || features.pos[a] - features.pos[b] || a - b);
     for (let i0 = 0; i0 < ids.length; i0 += B) {
       const chunk = ids.slice(i0, i0 + B);
       const rows = await runBatch(featureBatch(chunk));

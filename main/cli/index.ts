@@ -14,6 +14,11 @@ const HELP = `cwb — Circuit Workbench command line (embedded stories260K model
   cwb trace (--prompt TEXT | --ids 1,15) [--target TOKEN | --contrast A,B] [--max-feature-nodes N]
             [--node-threshold 0.8] [--edge-threshold 0.98] [--dict DIR] --out graph.json [--raw graph.safetensors]
   cwb paths GRAPH_FILE --to NODE_ID [--from ID,ID] [--k 10] [--json]
+  cwb intervene (--prompt TEXT | --ids 1,15) [--set L:F:POS=V] [--scale L:F:POS=K] [--ablate L:F:POS[,L:-1:POS]]
+            [--steer L:F@POS=S] [--edits FILE.json] [--mode frozen|free|constrained] [--generate N]
+            [--target TOKEN | --contrast A,B] [--top-k 10] [--json] [--dict DIR]
+  cwb explain (--prompt TEXT | --ids 1,15) [trace options] [--test "ablate 3:517:5 => p( Lily) drops >= 50%" …] --out FILE.circuit.json
+  cwb verify FILE.circuit.json [--model PATH] [--dict DIR] [--json]     (exit 0 holds, 1 a test fails, 2 bad input)
   cwb dict train --out DIR [--corpus FILE | --tokens N --seed S] [--features D] [--k K] [--steps N] [--no-skip]
   cwb dict eval --dict DIR [--corpus FILE | --tokens N --seed S] [--json]
   cwb dict index --dict DIR [--corpus FILE | --tokens N --seed S] [--top-k 12]
@@ -30,6 +35,9 @@ const commands: Record<string, (argv: string[], out: Out) => Promise<number>> = 
   corpus: async (argv, out) => (await import('./corpus')).cmdCorpus(argv, out),
   trace: async (argv, out) => (await import('./trace')).cmdTrace(argv, out),
   paths: async (argv, out) => (await import('./trace')).cmdPaths(argv, out),
+  intervene: async (argv, out) => (await import('./intervene')).cmdIntervene(argv, out),
+  explain: async (argv, out) => (await import('./explain')).cmdExplain(argv, out),
+  verify: async (argv, out) => (await import('./explain')).cmdVerify(argv, out),
   dict: async (argv, out) => {
     const [sub, ...rest] = argv;
     if (sub === 'train') return (await import('./dictTrain')).cmdDictTrain(rest, out);
