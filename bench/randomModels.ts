@@ -3,17 +3,8 @@ import type { ArchConfig, ModelSpec } from '../shared/model';
 import { weightNames as W } from '../shared/model';
 import type { Dictionary } from '../shared/dictionary';
 import type { Tensor } from '../shared/tensor';
+import { mulberry32 } from '../shared/prng';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Uniform on [−√3·s, √3·s]: standard deviation s. */
 function uniform(rand: () => number, n: number, std: number): Float32Array {

@@ -7,17 +7,8 @@ import type { EdgeList } from '../main/graph/prune';
 import { hasEdge, preparePruning, pruneGraph } from '../main/graph/prune';
 import type { Path } from '../main/graph/paths';
 import { downstream, downstreamSet, topPaths, upstream, upstreamSet } from '../main/graph/paths';
+import { mulberry32 as rng } from '../shared/prng';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const F = NodeKind.feature, E = NodeKind.error, T = NodeKind.token, L = NodeKind.logit;
 

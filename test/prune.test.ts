@@ -8,17 +8,8 @@ import { computeInfluence, coreOf, normalizeAbs, powerIterationDense, sparseInfl
 import { findThreshold } from '../main/graph/threshold';
 import { denseEdgeMask, edgeScoresDense, hasEdge, preparePruning, pruneGraph } from '../main/graph/prune';
 import { graphScores } from '../main/graph/scores';
+import { mulberry32 as rng } from '../shared/prng';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 
 function core(N: number, edges: [number, number, number][], w: Record<number, number>, levels: number[], kinds: number[]): GraphCore {

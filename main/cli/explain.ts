@@ -13,25 +13,12 @@ import { loadExplanation, saveExplanation } from '../explain/file';
 import { verifyExplanation, type VerifyReport } from '../explain/verify';
 import { floatOption, idsOption, intOption, parseCommandArgs } from './args';
 import type { Out } from './commands';
+import { traceArgs } from './trace';
 
 const tokenArg = (s: string) => (/^#\d+$/.test(s) ? Number(s.slice(1)) : s);
 
 export async function cmdExplain(argv: string[], out: Out): Promise<number> {
-  const { values } = parseCommandArgs('explain', argv, {
-    model: { type: 'string' },
-    tokenizer: { type: 'string' },
-    dict: { type: 'string' },
-    prompt: { type: 'string' },
-    ids: { type: 'string' },
-    target: { type: 'string' },
-    contrast: { type: 'string' },
-    'max-feature-nodes': { type: 'string' },
-    'batch-size': { type: 'string' },
-    'node-threshold': { type: 'string' },
-    'edge-threshold': { type: 'string' },
-    test: { type: 'string', multiple: true },
-    out: { type: 'string' },
-  });
+  const { values } = parseCommandArgs('explain', argv, { ...traceArgs, test: { type: 'string', multiple: true } });
   if (!values.out) throw new UserError('explain: --out FILE.circuit.json is required');
   if ((values.prompt === undefined) === (values.ids === undefined)) throw new UserError('explain: give exactly one of --prompt TEXT or --ids 1,15,27');
   if (values.target !== undefined && values.contrast !== undefined) throw new UserError('give either --target or --contrast, not both');

@@ -39,20 +39,25 @@ export function nodeIdOf(g: AttributionGraph, n: number): string {
   return `${lay.L + 1}_${g.targets[n - lay.logitStart].vocabIdx}_${lay.T - 1}`;
 }
 
+/** The options every command that traces a graph takes (trace, explain). */
+export const traceArgs = {
+  model: { type: 'string' },
+  tokenizer: { type: 'string' },
+  dict: { type: 'string' },
+  prompt: { type: 'string' },
+  ids: { type: 'string' },
+  target: { type: 'string' },
+  contrast: { type: 'string' },
+  'max-feature-nodes': { type: 'string' },
+  'batch-size': { type: 'string' },
+  'node-threshold': { type: 'string' },
+  'edge-threshold': { type: 'string' },
+  out: { type: 'string' },
+} as const;
+
 export async function cmdTrace(argv: string[], out: Out): Promise<number> {
   const { values } = parseCommandArgs('trace', argv, {
-    model: { type: 'string' },
-    tokenizer: { type: 'string' },
-    dict: { type: 'string' },
-    prompt: { type: 'string' },
-    ids: { type: 'string' },
-    target: { type: 'string' },
-    contrast: { type: 'string' },
-    'max-feature-nodes': { type: 'string' },
-    'batch-size': { type: 'string' },
-    'node-threshold': { type: 'string' },
-    'edge-threshold': { type: 'string' },
-    out: { type: 'string' },
+    ...traceArgs,
     raw: { type: 'string' },
     slug: { type: 'string' },
   });

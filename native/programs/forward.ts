@@ -13,7 +13,7 @@ import type { Tensor } from '../../shared/tensor';
 import type { Dictionary } from '../../shared/dictionary';
 import { GraphBuilder, type BuiltProgram, type Dim, type Value } from '../onnx/builder';
 import { activationOp, dictDecoderInput, dictInput, preActivation, skipOutput } from './encode';
-import { weightAccess } from './llamaParts';
+import { applyRope, ropeTables, weightAccess, type RopeTables } from './llamaParts';
 
 export interface ForwardProgramOptions {
   /** Hooks returned as outputs (graph output name = hook name). */
@@ -119,30 +119,15 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
     return g.mul(normalized, weight(gainName));
   };
 
-  // RoPE tables [T, 1, dh/2, 1] (interleaved) or [T, 1, dh/2] (half), computed in float32 as llama2.c does.
-  let ropeTables: { cos: Value; sin: Value } | null = null;
+  // RoPE tables from the positions 0..T−1, built once and shared by every layer (llamaParts: float32 angles).
+  let ropeTabs: RopeTables | null = null;
   const rope = (x: Value): Value => {
-    const r = cfg.rope;
-    if (!r) return x;
-    const half = dh / 2;
-    if (!ropeTables) {
-      const invFreq = new Float32Array(half);
-      for (let i = 0; i < half; i++) invFreq[i] = Math.fround(1 / Math.fround(Math.pow(r.theta, (2 * i) / dh)));
+    if (!cfg.rope) return x;
+    if (!ropeTabs) {
       const pos = g.op('Cast', [g.op('Range', [g.constI64([0], []), g.op('Squeeze', [Tdim, g.constI64([0])]), g.constI64([1], [])])], { to: 1 });
-      const angle = g.mul(g.unsqueeze(pos, [1]), g.constF(invFreq, [1, half])); // [T, half]
-      const shape = r.kind === 'interleaved' ? [0, 1, half, 1] : [0, 1, half];
-      ropeTables = { cos: g.reshape(g.op('Cos', [angle]), shape), sin: g.reshape(g.op('Sin', [angle]), shape) };
+      ropeTabs = ropeTables(g, cfg, pos);
     }
-    const { cos, sin } = ropeTables;
-    if (r.kind === 'interleaved') {
-      const pairs = g.reshape(x, [0, 0, 0, half, 2]);
-      const [x0, x1] = g.opN('Split', [pairs, g.constI64([1, 1])], 2, { axis: -1 });
-      const o0 = g.sub(g.mul(x0, cos), g.mul(x1, sin));
-      const o1 = g.add(g.mul(x0, sin), g.mul(x1, cos));
-      return g.reshape(g.concat([o0, o1], -1), [0, 0, 0, dh]);
-    }
-    const [a, b] = g.opN('Split', [x, g.constI64([half, half])], 2, { axis: -1 });
-    return g.concat([g.sub(g.mul(a, cos), g.mul(b, sin)), g.add(g.mul(b, cos), g.mul(a, sin))], -1);
+    return applyRope(g, cfg, x, ropeTabs);
   };
 
   // Causal mask [T, T]: true where key > query.
