@@ -178,6 +178,14 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'random model with head dim 32 (per-head W_O path), ReLU PLT',
+    targets: { kind: 'salient' },
+    setup: async () => {
+      const spec = randomLlama({ nLayers: 2, dModel: 64, nHeads: 4, nKvHeads: 2, headDim: 32 }, 44);
+      return { spec, dict: randomDictionary({ d: 64, L: 2, D: 64, kind: 'plt', activation: { kind: 'relu' } }, 8), tok: tinyTok(64), tokens: randomTokens(new Rng(5), 9, 64) };
+    },
+  },
+  {
     name: 'random tiny model, CLT (JumpReLU)',
     targets: { kind: 'salient' },
     setup: async () => {

@@ -117,7 +117,11 @@ export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: num
     // (W_O split per head), so the pattern step is H matmuls [T, T] × [T, B·dh] with no transpose; one transpose
     // [K, T·B, dh] → [T·B, K·dh] then feeds W_V (ln1 gain folded in).
     const patT = g.input(backwardIO.patT(l), 'float32', ['H', 'T', 'T']);
-    const gz = g.matMul(g.unsqueeze(g.reshape(grad, [-1, d]), [0]), g.external(`wo_heads.${l}`, headSplit(tensorOf(W.wo(l)), H, dh))); // [H, T·B, dh]
+    // Per-head W_O blocks give the head-major layout without a transpose, but as narrow GEMMs (N = dh); with a
+    // small head dim one full GEMM and a transpose is faster.
+    const gz = dh >= 32
+      ? g.matMul(g.unsqueeze(g.reshape(grad, [-1, d]), [0]), g.external(`wo_heads.${l}`, headSplit(tensorOf(W.wo(l)), H, dh))) // [H, T·B, dh]
+      : g.transpose(g.reshape(g.matMul(grad, g.external(W.wo(l), tensorOf(W.wo(l)))), [-1, H, dh]), [1, 0, 2]); // [H, T·B, dh]
     let gv = g.matMul(patT, g.reshape(gz, shapeOf(H, Tdim, -1))); // [H, T(key), B·dh]
     if (G > 1) gv = g.op('ReduceSum', [g.reshape(gv, shapeOf(K, G, Tdim, -1)), g.constI64([1])], { keepdims: 0 }); // [K, T, B·dh]
     const gvFlat = g.reshape(g.transpose(g.reshape(gv, [K, -1, dh]), [1, 0, 2]), shapeOf(Tdim, Bdim, K * dh)); // [T, B, K·dh]
