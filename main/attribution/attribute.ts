@@ -30,6 +30,9 @@ export interface AttributeOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Target × position rows of one backward run (see the batch-size rule in attributeGraph). */
+const MAX_BATCH_ROWS = 32_768;
+
 interface ComputedRow {
   readonly row: Float32Array;
   readonly absSum: number;
@@ -64,9 +67,9 @@ export async function attributeGraph(spec: ModelSpec, dict: Dictionary, tok: Tok
   if (why) throw new UserError(`cannot attribute with this dictionary: ${why}`);
   if (tokens.length < 2) throw new UserError('attribution needs a prompt of at least one token after BOS');
   if (tokens.length > spec.config.maxSeqLen) throw new UserError(`the prompt is ${tokens.length} tokens; the model's context is ${spec.config.maxSeqLen}`);
-  const B = o.batchSize ?? 256;
+  const requestedB = o.batchSize ?? 256;
   const interval = o.updateInterval ?? 4;
-  if (!(Number.isInteger(B) && B >= 1)) throw new UserError(`batch size must be a positive integer, got ${B}`);
+  if (!(Number.isInteger(requestedB) && requestedB >= 1)) throw new UserError(`batch size must be a positive integer, got ${requestedB}`);
   const progress = o.onProgress ?? (() => undefined);
   const d = spec.config.dModel;
   const L = spec.config.nLayers;
@@ -76,6 +79,9 @@ export async function attributeGraph(spec: ModelSpec, dict: Dictionary, tok: Tok
   const { features } = ctx;
   const A = features.count;
   const T = ctx.T;
+  // One backward run holds [T, batch, d] tensors per layer: long prompts get smaller batches so a run's (and
+  // its onnxruntime arena's) memory stays bounded; short prompts keep the requested batch.
+  const B = Math.max(16, Math.min(requestedB, Math.floor(MAX_BATCH_ROWS / T)));
   const { targets, vecs } = resolveTargets(spec, tok, ctx.lastLogits, o.targets ?? { kind: 'salient' });
   const K = targets.length;
   const maxF = o.maxFeatureNodes ?? null;
@@ -170,7 +176,7 @@ export async function attributeGraph(spec: ModelSpec, dict: Dictionary, tok: Tok
     adjacency,
     settings: {
       maxFeatureNodes: maxF,
-      batchSize: B,
+      batchSize: requestedB,
       maxLogits: o.targets?.kind === 'salient' ? (o.targets.maxLogits ?? 10) : 10,
       desiredLogitProb: o.targets?.kind === 'salient' ? (o.targets.desiredLogitProb ?? 0.95) : 0.95,
       targetMode: o.targets?.kind ?? 'salient',
