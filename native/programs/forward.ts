@@ -92,9 +92,15 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
   const { weight, linear } = weightAccess(g, spec);
 
   /** Applies frozen/set/add to a hook point. `compute` runs only when the hook is not frozen. */
-  const hook = (name: string, compute: () => Value): Value => {
+  /** `frozenPlus` (constrained mode): the hook's value is its frozen input plus this live term. */
+  const hook = (name: string, compute: () => Value, frozenPlus?: () => Value): Value => {
     const dims = hookDims(name, cfg);
-    let v = frozen.has(name) ? g.input(frozenInput(name), 'float32', dims) : compute();
+    let v: Value;
+    if (!frozen.has(name)) v = compute();
+    else {
+      v = g.input(frozenInput(name), 'float32', dims);
+      if (frozenPlus) v = g.add(v, frozenPlus());
+    }
     if (setHooks.has(name)) {
       v = g.where(g.input(setMaskInput(name), 'bool', dims), g.input(setValueInput(name), 'float32', dims), v);
     }
@@ -205,14 +211,9 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
     const skipW = opts.frozenSkip?.layers[l]?.W_skip;
     const outName = `blocks.${l}.hook_mlp_out`;
     if (skipW && frozen.has(outName)) {
+      // Frozen value + live skip of the dictionary's input, then the usual set/add edits on the sum.
       const input = opts.frozenSkip!.inputHook === 'hook_resid_mid' ? x : xin;
-      const skipOut = skipOutput(g, opts.frozenSkip!, l, input);
-      // Frozen value + live skip, then the usual set/add edits on the sum.
-      const base = g.add(g.input(frozenInput(outName), 'float32', hookDims(outName, cfg)), skipOut);
-      frozen.delete(outName);
-      const v = hook(outName, () => base);
-      frozen.add(outName);
-      return v;
+      return hook(outName, trueOut, () => skipOutput(g, opts.frozenSkip!, l, input));
     }
     if (!splice?.layers.includes(l)) return hook(`blocks.${l}.hook_mlp_out`, trueOut);
     // The transcoder reads its declared input hook; only the MLP's own input and the residual are supported.
