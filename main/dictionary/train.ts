@@ -19,23 +19,14 @@ import { parseSafetensors, writeSafetensors } from './safetensors';
 import { initTrainState, trainLayer, type TrainLayerOptions, type TrainState } from './trainLayer';
 import { TRAIN_PARAMS, type TrainParam } from '../../native/programs/trainStep';
 
-export interface TrainDictionaryOptions {
-  readonly features: number;
-  readonly k: number;
-  readonly skip: boolean;
-  readonly steps: number;
-  readonly batchSize: number;
-  readonly lr: number;
-  readonly seed: number;
-  readonly resampleEvery: number;
-  readonly resampleUntil: number;
+/** Every layer's training options (the layer seed is derived from `seed`), plus hooks and checkpointing. */
+export interface TrainDictionaryOptions extends Omit<TrainLayerOptions, 'onStep'> {
   readonly inputHook: string;
   readonly outputHook: string;
   /** Where to keep checkpoints; no checkpoints when absent. */
   readonly checkpointDir?: string;
   readonly checkpointEvery?: number;
   readonly onProgress?: (p: { layer: number; step: number; steps: number; loss: number; phase: 'collect' | 'train' }) => void;
-  readonly signal?: AbortSignal;
 }
 
 export const defaultTrainOptions = {
