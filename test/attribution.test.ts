@@ -219,6 +219,27 @@ describe.each(cases)('attribution: $name', ({ setup, targets }) => {
     expect(worst, 'worst |Δ − A| / (1e-4 + 1e-3·|A|)').toBeLessThanOrEqual(1);
   });
 
+  it('a greedy graph (maxFeatureNodes < active) is the full graph restricted to its selected features', async () => {
+    const lay = graphLayout(graph);
+    const maxF = Math.floor(lay.F / 3);
+    const part = await attributeGraph(spec, dict, tok, tokens, { targets, batchSize: 32, maxFeatureNodes: maxF });
+    const pl = graphLayout(part);
+    expect(pl.F).toBe(maxF);
+    // Map each node of the partial graph to the full graph's node.
+    const full = new Map<string, number>();
+    for (let i = 0; i < lay.F; i++) full.set(`${graph.features.layer[i]}:${graph.features.pos[i]}:${graph.features.index[i]}`, i);
+    const toFull = (n: number) => (n < pl.F ? full.get(`${part.features.layer[n]}:${part.features.pos[n]}:${part.features.index[n]}`)! : n - pl.F + lay.F);
+    let worst = 0;
+    for (let t = 0; t < pl.N; t++) {
+      for (let s = 0; s < pl.N; s++) {
+        const a = part.adjacency[t * pl.N + s];
+        const b = graph.adjacency[toFull(t) * lay.N + toFull(s)];
+        worst = Math.max(worst, Math.abs(a - b) / (1e-5 + 1e-4 * Math.abs(b)));
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
   it('completeness: row sum + constant term = the target value', async () => {
     const lay = graphLayout(graph);
     const d = spec.config.dModel;

@@ -16,6 +16,7 @@ import type { Tokenizer } from '../tokenizer/types';
 import { UserError } from '../errors';
 import { buildPromptContext, encoderRow, type PromptContext } from './context';
 import { resolveTargets, type TargetSpec } from './targets';
+import { RowStore, packAdjacency } from './rowStore';
 
 export interface AttributeOptions {
   readonly targets?: TargetSpec;
@@ -34,7 +35,8 @@ export interface AttributeOptions {
 const MAX_BATCH_ROWS = 32_768;
 
 interface ComputedRow {
-  readonly row: Float32Array;
+  readonly row: Float32Array; // a view into the row store
+  readonly slot: number;
   readonly absSum: number;
 }
 
@@ -89,12 +91,18 @@ export async function attributeGraph(spec: ModelSpec, dict: Dictionary, tok: Tok
   const totalRows = K + budget;
   let doneRows = 0;
 
-  const runBatch = async (batch: TargetBatch): Promise<Float32Array[]> => {
+  const C = A + L * T + T;
+  const store = new RowStore(K + budget, C);
+  const runBatch = async (batch: TargetBatch): Promise<ComputedRow[]> => {
     o.signal?.throwIfAborted();
     const { rows, cols } = await runBackward(spec, dict, ctx.backward, batch);
     o.onBatch?.({ size: batch.layer.length, top: Math.max(...batch.layer) });
-    const out: Float32Array[] = [];
-    for (let b = 0; b < batch.layer.length; b++) out.push(rows.slice(b * cols, (b + 1) * cols));
+    const out: ComputedRow[] = [];
+    for (let b = 0; b < batch.layer.length; b++) {
+      const slot = store.add(rows.subarray(b * cols, (b + 1) * cols));
+      const row = store.row(slot);
+      out.push({ row, slot, absSum: absSum(row) });
+    }
     doneRows += batch.layer.length;
     return out;
   };
@@ -104,7 +112,7 @@ export async function attributeGraph(spec: ModelSpec, dict: Dictionary, tok: Tok
   for (let k0 = 0; k0 < K; k0 += B) {
     const n = Math.min(B, K - k0);
     const rows = await runBatch({ layer: new Int32Array(n).fill(L), pos: new Int32Array(n).fill(T - 1), vec: vecs.slice(k0 * d, (k0 + n) * d) });
-    for (const r of rows) logitRows.push({ row: r, absSum: absSum(r) });
+    logitRows.push(...rows);
     progress({ phase: 'logits', done: doneRows, total: totalRows });
   }
 
@@ -122,7 +130,7 @@ export async function attributeGraph(spec: ModelSpec, dict: Dictionary, tok: Tok
     for (let i0 = 0; i0 < ids.length; i0 += B) {
       const chunk = ids.slice(i0, i0 + B);
       const rows = await runBatch(featureBatch(chunk));
-      chunk.forEach((i, b) => featureRows.set(i, { row: rows[b], absSum: absSum(rows[b]) }));
+      chunk.forEach((i, b) => featureRows.set(i, rows[b]));
       progress({ phase: 'features', done: doneRows, total: totalRows });
     }
   };
@@ -142,20 +150,15 @@ export async function attributeGraph(spec: ModelSpec, dict: Dictionary, tok: Tok
   const selected = [...featureRows.keys()].sort((a, b) => a - b);
   const F = selected.length;
   const N = F + L * T + T + K;
-  const C = A + L * T + T;
   const colToNode = new Int32Array(C).fill(-1);
   selected.forEach((i, n) => (colToNode[i] = n));
   for (let c = A; c < C; c++) colToNode[c] = F + (c - A);
-  const adjacency = new Float32Array(N * N);
-  const place = (row: Float32Array, node: number) => {
-    const base = node * N;
-    for (let c = 0; c < C; c++) {
-      const n = colToNode[c];
-      if (n >= 0 && row[c] !== 0) adjacency[base + n] = row[c];
-    }
-  };
-  selected.forEach((i, n) => place(featureRows.get(i)!.row, n));
-  logitRows.forEach((r, k) => place(r.row, F + L * T + T + k));
+  const adjacency = packAdjacency(store, {
+    N,
+    colToNode,
+    featureSlots: Int32Array.from(selected, (i) => featureRows.get(i)!.slot),
+    logitSlots: Int32Array.from(logitRows, (r) => r.slot),
+  });
 
   return {
     formatVersion: 1,

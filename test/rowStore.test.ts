@@ -1,0 +1,43 @@
+/** In-place packing of stored rows into the adjacency equals a straightforward separate packing. */
+import { describe, expect, it } from 'vitest';
+import { RowStore, packAdjacency } from '../main/attribution/rowStore';
+import { mulberry32 } from '../shared/prng';
+
+function naive(rows: Float32Array[], featureOrder: number[], logitOrder: number[], colToNode: Int32Array, N: number): Float32Array {
+  const out = new Float32Array(N * N);
+  const place = (row: Float32Array, r: number) => row.forEach((v, c) => colToNode[c] >= 0 && (out[r * N + colToNode[c]] = v));
+  featureOrder.forEach((slot, r) => place(rows[slot], r));
+  logitOrder.forEach((slot, k) => place(rows[slot], N - logitOrder.length + k));
+  return out;
+}
+
+describe('packAdjacency', () => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('random layout %i: in place = separate', (seed) => {
+    const rand = mulberry32(seed);
+    const A = 30 + Math.floor(rand() * 40);
+    const extra = 5 + Math.floor(rand() * 10); // error + token columns
+    const K = 1 + Math.floor(rand() * 3);
+    const F = Math.max(1, Math.floor(rand() * (A - K - 2)));
+    const cols = A + extra;
+    const store = new RowStore(K + F, cols);
+    const rows: Float32Array[] = [];
+    for (let i = 0; i < K + F; i++) {
+      const r = Float32Array.from({ length: cols }, () => (rand() < 0.5 ? 0 : rand() * 2 - 1));
+      rows.push(r);
+      store.add(r);
+    }
+    // Logits were computed first (slots 0..K−1); features in a shuffled order of slots.
+    const logitSlots = Int32Array.from({ length: K }, (_, k) => k);
+    const featureSlots = Int32Array.from({ length: F }, (_, i) => K + i).sort(() => rand() - 0.5);
+    const selectedCols = [...Array(A).keys()].sort(() => rand() - 0.5).slice(0, F).sort((a, b) => a - b);
+    const colToNode = new Int32Array(cols).fill(-1);
+    selectedCols.forEach((c, n) => (colToNode[c] = n));
+    for (let c = A; c < cols; c++) colToNode[c] = F + (c - A);
+    const N = F + extra + K;
+    const want = naive(rows, [...featureSlots], [...logitSlots], colToNode, N);
+    const got = packAdjacency(store, { N, colToNode, featureSlots, logitSlots });
+    expect(N <= cols).toBe(true);
+    expect(got.length).toBe(N * N);
+    expect(Array.from(got)).toEqual(Array.from(want));
+  });
+});
