@@ -1,8 +1,7 @@
 /** Large random models and dictionaries for scale benchmarks, generated fast (a 32-bit PRNG, not llama2.c's). */
 import type { ArchConfig, ModelSpec } from '../shared/model';
-import { weightNames as W } from '../shared/model';
+import { buildRandomLlama } from '../main/model/randomModel';
 import type { Dictionary } from '../shared/dictionary';
-import type { Tensor } from '../shared/tensor';
 import { mulberry32 } from '../shared/prng';
 
 
@@ -17,26 +16,9 @@ function uniform(rand: () => number, n: number, std: number): Float32Array {
 export function randomLlamaModel(cfg: Omit<ArchConfig, 'family' | 'norm' | 'mlp' | 'bosId' | 'eosId' | 'normEps'>, seed = 1): ModelSpec {
   const config: ArchConfig = { family: 'llama', norm: 'rms', mlp: 'gated-silu', bosId: 1, eosId: 2, normEps: 1e-5, ...cfg };
   const rand = mulberry32(seed);
-  const w = new Map<string, Tensor>();
-  const put = (name: string, shape: number[], std: number) => w.set(name, { data: uniform(rand, shape.reduce((a, b) => a * b, 1), std), shape });
-  const ones = (name: string) => w.set(name, { data: new Float32Array(config.dModel).fill(1), shape: [config.dModel] });
-  const { dModel: d, nHeads: H, nKvHeads: K, headDim: dh, dMlp: m, vocabSize: V, nLayers: L } = config;
-  put(W.embed, [V, d], 1);
-  for (let l = 0; l < L; l++) {
-    ones(W.ln1(l));
-    ones(W.ln2(l));
-    put(W.wq(l), [H * dh, d], 1 / Math.sqrt(d));
-    put(W.wk(l), [K * dh, d], 1 / Math.sqrt(d));
-    put(W.wv(l), [K * dh, d], 1 / Math.sqrt(d));
-    put(W.wo(l), [d, H * dh], 1 / Math.sqrt(H * dh));
-    put(W.wGate(l), [m, d], 1 / Math.sqrt(d));
-    put(W.wIn(l), [m, d], 1 / Math.sqrt(d));
-    put(W.wOut(l), [d, m], 1 / Math.sqrt(m));
-  }
-  ones(W.lnFinal);
-  if (config.tiedEmbeddings) w.set(W.unembed, w.get(W.embed)!);
-  else put(W.unembed, [V, d], 1 / Math.sqrt(d));
-  return { name: `random-${d}x${L}`, format: 'random', path: '', fingerprint: `bench-random-${seed}-${JSON.stringify(config)}`, config, weights: w };
+  // Unit gains: activations keep RMS ≈ 1, which the random transcoders' firing rate assumes.
+  const sampler = { matrix: (n: number, std: number) => uniform(rand, n, std), gain: (d: number) => new Float32Array(d).fill(1) };
+  return buildRandomLlama(config, sampler, `random-${config.dModel}x${config.nLayers}`, `bench-random-${seed}-${JSON.stringify(config)}`);
 }
 
 /**

@@ -1,8 +1,8 @@
 /** Shared test helpers: comparisons and small random models. */
 import type { ArchConfig, ModelSpec } from '../shared/model';
-import { weightNames as W } from '../shared/model';
 import type { Tensor } from '../shared/tensor';
 import { Rng } from '../main/engine/sampler';
+import { buildRandomLlama } from '../main/model/randomModel';
 import type { Activation, Dictionary } from '../shared/dictionary';
 import { decoderSlice } from '../native/programs/encode';
 
@@ -42,27 +42,8 @@ export function randomLlama(overrides: Partial<ArchConfig> = {}, seed = 1): Mode
     rope: { kind: 'interleaved', theta: 10000 }, tiedEmbeddings: true, ...overrides,
   };
   const rng = new Rng(seed);
-  const weights = new Map<string, Tensor>();
-  const put = (name: string, shape: number[], scale: number) =>
-    weights.set(name, { data: randn(rng, shape.reduce((a, b) => a * b, 1), scale), shape });
-  const { dModel: d, nHeads: H, nKvHeads: K, headDim: dh, dMlp: m, vocabSize: V } = cfg;
-  put(W.embed, [V, d], 1);
-  const gain = (name: string) => weights.set(name, { data: Float32Array.from({ length: d }, () => 0.5 + rng.f32()), shape: [d] });
-  for (let l = 0; l < cfg.nLayers; l++) {
-    gain(W.ln1(l));
-    gain(W.ln2(l));
-    put(W.wq(l), [H * dh, d], 1 / Math.sqrt(d));
-    put(W.wk(l), [K * dh, d], 1 / Math.sqrt(d));
-    put(W.wv(l), [K * dh, d], 1 / Math.sqrt(d));
-    put(W.wo(l), [d, H * dh], 1 / Math.sqrt(H * dh));
-    put(W.wGate(l), [m, d], 1 / Math.sqrt(d));
-    put(W.wIn(l), [m, d], 1 / Math.sqrt(d));
-    put(W.wOut(l), [d, m], 1 / Math.sqrt(m));
-  }
-  gain(W.lnFinal);
-  if (cfg.tiedEmbeddings) weights.set(W.unembed, weights.get(W.embed)!);
-  else put(W.unembed, [V, d], 1 / Math.sqrt(d));
-  return { name: `random-${seed}`, format: 'random', path: '', fingerprint: `random-${seed}-${JSON.stringify(cfg)}`, config: cfg, weights };
+  const sampler = { matrix: (n: number, std: number) => randn(rng, n, std), gain: (d: number) => Float32Array.from({ length: d }, () => 0.5 + rng.f32()) };
+  return buildRandomLlama(cfg, sampler, `random-${seed}`, `random-${seed}-${JSON.stringify(cfg)}`);
 }
 
 export function randomTokens(rng: Rng, n: number, vocab: number, bos = 1): number[] {

@@ -4,7 +4,8 @@
  * carry the corpus when no --out is given.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../files';
 import path from 'node:path';
 import { UserError } from '../errors';
 import { loadModel } from '../model/load';
@@ -86,14 +87,11 @@ export async function cmdCorpus(argv: string[], out: Out): Promise<number> {
   return 0;
 }
 
-/** Temp file + rename in the same directory: readers never see a half-written corpus. */
+/** Temp file + rename (readers never see a half-written corpus), failures as one clear line. */
 function writeAtomic(file: string, data: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, file);
+    writeFileAtomic(file, data);
   } catch (e) {
-    rmSync(tmp, { force: true });
     throw new UserError(`cannot write ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

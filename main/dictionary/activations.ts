@@ -14,8 +14,8 @@ export interface CollectOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-/** Sequences of equal length run as one batch: fewer, larger onnxruntime calls. */
-function byLength(sequences: readonly (readonly number[])[]): Map<number, number[][]> {
+/** Sequences of equal length run as one batch: fewer, larger onnxruntime calls (a lone BOS is skipped). */
+export function byLength(sequences: readonly (readonly number[])[]): Map<number, number[][]> {
   const groups = new Map<number, number[][]>();
   for (const s of sequences) {
     if (s.length < 2) continue;

@@ -14,6 +14,7 @@ import type { Tensor } from '../../shared/tensor';
 import { runForward } from '../../native/forwardRun';
 import { runEncode } from '../../native/encodeRun';
 import { checkDictionaryFits } from './encode';
+import { byLength } from './activations';
 
 export interface LayerMetrics {
   readonly layer: number;
@@ -68,8 +69,7 @@ export async function evaluateDictionary(spec: ModelSpec, dict: Dictionary, sequ
   let rows = 0;
   const ce = { clean: { sum: 0, n: 0 }, spliced: { sum: 0, n: 0 }, ablated: { sum: 0, n: 0 } };
 
-  const groups = new Map<number, number[][]>();
-  for (const s of sequences) if (s.length >= 2) (groups.get(s.length) ?? groups.set(s.length, []).get(s.length)!).push([...s]);
+  const groups = byLength(sequences);
   const total = sequences.length;
   let done = 0;
   const batch = o.batch ?? 32;

@@ -14,8 +14,9 @@ import { runEncode } from '../../native/encodeRun';
 import { runForward } from '../../native/forwardRun';
 import type { Tokenizer } from '../tokenizer/types';
 import { checkDictionaryFits } from './encode';
-import { countNonzero, densifyActs, LayerScan, sparsifyActs, type ScanBatch, type SparseActs, type StoredContext } from './featureIndexScan';
+import { countNonzero, densifyActs, LayerScan, sparsifyActs, type ScanBatch, type SparseActs } from './featureIndexScan';
 import { cardFromSummary, tokenTexts } from './featureIndexStore';
+import type { FeatureSummary } from './featureIndexCodec';
 import { computeLogitEffects, type LayerLogitEffects, type LogitBackend } from './logitEffects';
 
 export { openFeatureIndex, writeFeatureIndex, type FeatureIndexHandle } from './featureIndexStore';
@@ -47,18 +48,7 @@ export interface FeatureIndexOptions {
 
 export type ResolvedIndexOptions = Required<Omit<FeatureIndexOptions, 'corpusInfo' | 'onProgress' | 'signal' | 'logitBackend' | 'cacheBetweenPasses'>>;
 
-export interface FeatureSummary {
-  readonly count: number;
-  readonly maxActivation: number;
-  readonly meanActivation: number;
-  /** Histogram over (lo, hi], `bins` equal-width bins (empty when count = 0). */
-  readonly histLo: number;
-  readonly histHi: number;
-  readonly histogram: Uint32Array;
-  readonly top: readonly StoredContext[];
-  /** Per band, highest band first (labels in `FeatureIndex.bands`). */
-  readonly bands: readonly (readonly StoredContext[])[];
-}
+export type { FeatureSummary } from './featureIndexCodec';
 
 export interface FeatureIndex {
   readonly dictionary: { readonly name: string; readonly fingerprint: string; readonly kind: 'plt' | 'clt'; readonly nLayers: number; readonly nFeatures: number };

@@ -20,15 +20,22 @@ export interface TokenValue {
   readonly value: number;
 }
 
-export interface FeatureRecord {
+/** What the corpus scan learns about one feature. */
+export interface FeatureSummary {
   readonly count: number;
   readonly maxActivation: number;
   readonly meanActivation: number;
+  /** Histogram over (lo, hi], `bins` equal-width bins (empty when count = 0). */
   readonly histLo: number;
   readonly histHi: number;
   readonly histogram: Uint32Array;
   readonly top: readonly StoredContext[];
+  /** Per band, highest band first (labels in `FeatureIndex.bands`). */
   readonly bands: readonly (readonly StoredContext[])[];
+}
+
+/** A feature's stored record: its summary plus its direct logit effects. */
+export interface FeatureRecord extends FeatureSummary {
   readonly logitTop: readonly TokenValue[];
   readonly logitBottom: readonly TokenValue[];
 }

@@ -7,7 +7,7 @@
  * (parameters, Adam moments, dead-feature counters, step and RNG state in the metadata).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Dictionary, TranscoderLayer } from '../../shared/dictionary';
 import type { ModelSpec } from '../../shared/model';
@@ -15,7 +15,8 @@ import type { Tensor } from '../../shared/tensor';
 import { UserError } from '../errors';
 import { Rng } from '../engine/sampler';
 import { collectLayerData } from './activations';
-import { parseSafetensors, writeSafetensors } from './safetensors';
+import { parseSafetensors, readSafetensorsHeader, writeSafetensors } from './safetensors';
+import { writeFileAtomic } from '../files';
 import { initTrainState, trainLayer, type TrainLayerOptions, type TrainState } from './trainLayer';
 import { TRAIN_PARAMS, type TrainParam } from '../../native/programs/trainStep';
 
@@ -49,11 +50,6 @@ export function corpusHash(sequences: readonly (readonly number[])[]): string {
   return h.digest('hex');
 }
 
-function atomicWrite(file: string, bytes: Uint8Array | string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, file);
-}
 
 function saveState(file: string, state: TrainState): void {
   const t = new Map<string, Tensor>();
@@ -63,13 +59,13 @@ function saveState(file: string, state: TrainState): void {
     t.set(`v.${p}`, { data: state.v[p], shape: [state.v[p].length] });
   }
   t.set('since_fired', { data: state.sinceFired, shape: [state.sinceFired.length] });
-  atomicWrite(file, writeSafetensors(t, { step: String(state.step), rng: state.rng.state64.toString() }));
+  writeFileAtomic(file, writeSafetensors(t, { step: String(state.step), rng: state.rng.state64.toString() }));
 }
 
 function loadState(file: string): TrainState {
   const bytes = readFileSync(file);
   const t = parseSafetensors(bytes, file);
-  const meta = readMeta(bytes);
+  const meta = Object.fromEntries(readSafetensorsHeader(bytes, file).metadata);
   const get = (n: string) => {
     const x = t.get(n);
     if (!x) throw new UserError(`checkpoint ${file} is missing ${n}: delete the checkpoint directory to start over`);
@@ -79,12 +75,6 @@ function loadState(file: string): TrainState {
   return { step: Number(meta.step), params: rec(''), m: rec('m.'), v: rec('v.'), sinceFired: get('since_fired'), rng: Rng.fromState(BigInt(meta.rng)) };
 }
 
-/** The `__metadata__` of a safetensors file (our own checkpoints only). */
-function readMeta(bytes: Uint8Array): Record<string, string> {
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8')) as { __metadata__?: Record<string, string> };
-  return header.__metadata__ ?? {};
-}
 
 function layerTensors(layer: TranscoderLayer): Map<string, Tensor> {
   const m = new Map<string, Tensor>(Object.entries(layer).filter(([, v]) => v !== undefined) as [string, Tensor][]);
@@ -105,7 +95,7 @@ export async function trainDictionary(spec: ModelSpec, sequences: readonly (read
       if (before !== JSON.stringify(settings, null, 2)) {
         throw new UserError(`checkpoint ${ck} was made with other settings, model or corpus: delete it or pass another --checkpoint-dir`);
       }
-    } else atomicWrite(metaFile, JSON.stringify(settings, null, 2));
+    } else writeFileAtomic(metaFile, JSON.stringify(settings, null, 2));
   }
   const layers: TranscoderLayer[] = [];
   for (let l = 0; l < L; l++) {
@@ -138,7 +128,7 @@ export async function trainDictionary(spec: ModelSpec, sequences: readonly (read
         if (ck && s.step % every === 0 && s.step < o.steps) saveState(stateFile, s);
       },
     });
-    if (ck) atomicWrite(done, writeSafetensors(layerTensors(layer)));
+    if (ck) writeFileAtomic(done, writeSafetensors(layerTensors(layer)));
     layers.push(layer);
   }
   return {
