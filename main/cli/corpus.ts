@@ -12,6 +12,7 @@ import { loadModel } from '../model/load';
 import { sampleCorpus, type SampledCorpus } from '../engine/sampleCorpus';
 import { floatOption, intOption, parseCommandArgs } from './args';
 import type { Out } from './commands';
+import { progressLine } from './progress';
 
 const USAGE = 'cwb corpus sample --tokens N --seed S [--temperature T] [--top-p P] [--batch B] [--max-len L] [--out FILE.jsonl]';
 
@@ -51,16 +52,8 @@ export async function cmdCorpus(argv: string[], out: Out): Promise<number> {
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   const start = performance.now();
-  let lastReport = 0;
-  const progress = (done: number, total: number) => {
-    const now = performance.now();
-    // The summary line follows the last report, so nothing is printed once the budget is reached.
-    if (now - lastReport < 500 || done >= total) return;
-    lastReport = now;
-    const rate = done / Math.max(1e-3, (now - start) / 1000);
-    const eta = rate > 0 ? (total - done) / rate : Infinity;
-    out.stderr(`\rcorpus: ${done}/${total} tokens (${((100 * done) / total).toFixed(1)}%), ${rate.toFixed(0)} tokens/s, ETA ${formatSeconds(eta)}   `);
-  };
+  // The summary line follows the last report, so nothing is printed once the budget is reached.
+  const progress = progressLine(out, 'corpus', 'tokens', { final: false });
   let result: SampledCorpus;
   try {
     result = await sampleCorpus(spec, tokenizer, { tokens, seed, temperature, topP, batch, maxLen, onProgress: progress, signal: abort.signal });
@@ -94,11 +87,4 @@ function writeAtomic(file: string, data: string): void {
   } catch (e) {
     throw new UserError(`cannot write ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
-}
-
-function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${Math.ceil(s)}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }

@@ -8,6 +8,8 @@ import { readCorpus } from '../corpus/read';
 import { sampleCorpus } from '../engine/sampleCorpus';
 import { UserError } from '../errors';
 import { intOption } from './args';
+import type { Out } from './commands';
+import { progressLine } from './progress';
 
 export const corpusArgs = {
   corpus: { type: 'string' },
@@ -26,7 +28,7 @@ export async function corpusFromArgs(
   tokenizer: Tokenizer,
   v: CorpusArgValues,
   defaults: { tokens: number; seed: number },
-  progress?: (msg: string) => void,
+  out?: Out,
 ): Promise<{ sequences: number[][]; description: string }> {
   if (v.corpus !== undefined) {
     if (v.seed !== undefined) throw new UserError('--seed samples a corpus from the model; it cannot be combined with --corpus FILE');
@@ -35,18 +37,6 @@ export async function corpusFromArgs(
   }
   const tokens = intOption('tokens', v.tokens, defaults.tokens, 1);
   const seed = intOption('seed', v.seed, defaults.seed, 0);
-  let last = 0;
-  const start = performance.now();
-  const { sequences } = await sampleCorpus(spec, tokenizer, {
-    tokens,
-    seed,
-    onProgress: (done, total) => {
-      const now = performance.now();
-      if (!progress || (now - last < 500 && done < total)) return;
-      last = now;
-      const rate = done / Math.max(1e-3, (now - start) / 1000);
-      progress(`sampling corpus: ${done}/${total} tokens, ETA ${Math.round((total - done) / Math.max(rate, 1))} s`);
-    },
-  });
+  const { sequences } = await sampleCorpus(spec, tokenizer, { tokens, seed, onProgress: out && progressLine(out, 'sampling corpus', 'tokens') });
   return { sequences, description: `sampled from the model: --tokens ${tokens} --seed ${seed}` };
 }

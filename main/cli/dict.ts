@@ -14,6 +14,7 @@ import { loadDictionary } from '../dictionary/format';
 import { buildFeatureIndex, writeFeatureIndex } from '../dictionary/featureIndex';
 import { intOption, parseCommandArgs } from './args';
 import type { Out } from './commands';
+import { progressLine } from './progress';
 
 const USAGE = 'cwb dict index --dict DIR [--corpus FILE [--tokens N] | --tokens N --seed S] [--top-k K] [--model PATH]';
 const DEFAULT_TOKENS = 100_000;
@@ -55,13 +56,13 @@ export async function cmdDictIndex(argv: string[], out: Out): Promise<number> {
       sequences = readCorpus(file, tokenizer, values.tokens === undefined ? {} : { maxTokens: tokens });
       corpusInfo = { source: 'file', path: file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
     } else {
-      const sampled = await sampleCorpus(spec, tokenizer, { tokens, seed, onProgress: progress(out, 'sampling corpus'), signal: abort.signal });
+      const sampled = await sampleCorpus(spec, tokenizer, { tokens, seed, onProgress: progressLine(out, 'sampling corpus', 'tokens'), signal: abort.signal });
       out.stderr('\n');
       sequences = sampled.sequences;
       corpusInfo = { source: 'sample', model: spec.name, tokens, seed };
     }
     const index = await buildFeatureIndex(spec, tokenizer, dict, sequences, {
-      topK, corpusInfo, onProgress: progress(out, 'indexing (2 passes)'), signal: abort.signal,
+      topK, corpusInfo, onProgress: progressLine(out, 'indexing (2 passes)', 'tokens'), signal: abort.signal,
     });
     out.stderr('\n');
     const written = await writeFeatureIndex(dictDir, index);
@@ -81,25 +82,4 @@ export async function cmdDictIndex(argv: string[], out: Out): Promise<number> {
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
-}
-
-/** A throttled "\r"-progress line with rate and ETA. */
-function progress(out: Out, what: string): (done: number, total: number) => void {
-  const start = performance.now();
-  let last = 0;
-  return (done, total) => {
-    const now = performance.now();
-    if (now - last < 500 && done < total) return;
-    last = now;
-    const rate = done / Math.max(1e-3, (now - start) / 1000);
-    const eta = rate > 0 ? (total - done) / rate : Infinity;
-    out.stderr(`\r${what}: ${done}/${total} tokens (${((100 * done) / Math.max(1, total)).toFixed(1)}%), ${rate.toFixed(0)} tokens/s, ETA ${formatSeconds(eta)}   `);
-  };
-}
-
-function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${Math.ceil(s)}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }

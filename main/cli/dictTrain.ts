@@ -9,12 +9,10 @@ import { loadDictionary, writeDictionary } from '../dictionary/format';
 import { floatOption, intOption, parseCommandArgs } from './args';
 import { corpusArgs, corpusFromArgs } from './corpusOption';
 import type { Out } from './commands';
+import { progressLine } from './progress';
 
 export const EVAL_CORPUS = { tokens: 50_000, seed: 1000 };
 
-function status(out: Out): (msg: string) => void {
-  return (msg) => out.stderr(`\r${msg}\u001b[K`);
-}
 
 export function formatEval(r: EvalReport): string {
   const rows = r.layers.map((l) => `  layer ${l.layer}: nmse ${l.nmse.toFixed(4)}  mean L0 ${l.meanL0.toFixed(2)}  dead ${(100 * l.deadFraction).toFixed(1)}%`);
@@ -52,17 +50,15 @@ export async function cmdDictTrain(argv: string[], out: Out): Promise<number> {
   const lr = floatOption('lr', values.lr, o.lr, 0);
   const seed = intOption('train-seed', values['train-seed'], o.seed, 0);
   const { spec, tokenizer } = await loadModel(values);
-  const say = status(out);
   const t0 = performance.now();
-  const { sequences, description } = await corpusFromArgs(spec, tokenizer, values, { tokens: 1_000_000, seed: 1 }, say);
+  const { sequences, description } = await corpusFromArgs(spec, tokenizer, values, { tokens: 1_000_000, seed: 1 }, out);
   const nTokens = sequences.reduce((n, s) => n + s.length, 0);
   out.stderr(`\rcorpus: ${sequences.length} sequences, ${nTokens} tokens (${description}), sha256 ${corpusHash(sequences).slice(0, 16)}…\u001b[K\n`);
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
-  const tTrain = performance.now();
   const L = spec.config.nLayers;
-  let lastReport = 0;
+  const report = progressLine(out, 'training', 'steps');
   try {
     const dict = await trainDictionary(spec, sequences, path.basename(outDir), {
       ...o,
@@ -75,15 +71,8 @@ export async function cmdDictTrain(argv: string[], out: Out): Promise<number> {
       seed,
       checkpointDir: values['checkpoint-dir'] ? path.resolve(values['checkpoint-dir']) : `${outDir}.checkpoint`,
       signal: abort.signal,
-      onProgress: (p) => {
-        const now = performance.now();
-        if (now - lastReport < 500 && p.step !== p.steps) return;
-        lastReport = now;
-        const frac = (p.layer + p.step / p.steps) / L;
-        const elapsed = (now - tTrain) / 1000;
-        const eta = frac > 0.01 ? (elapsed / frac) * (1 - frac) : NaN;
-        say(`layer ${p.layer + 1}/${L} ${p.phase === 'collect' ? 'collecting activations' : `step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}`}, ${(100 * frac).toFixed(1)}% done, ETA ${Number.isNaN(eta) ? '…' : `${Math.round(eta)} s`}`);
-      },
+      onProgress: (p) =>
+        report(p.layer * p.steps + p.step, L * p.steps, `layer ${p.layer + 1}/${L} ${p.phase === 'collect' ? 'collecting activations' : `loss ${p.loss.toFixed(4)}`}`),
     });
     await writeDictionary(outDir, dict, { extra: { recipe: ['cwb', 'dict', 'train', ...argv].join(' '), corpus: description, corpus_sha256: corpusHash(sequences), corpus_tokens: nTokens } });
   } catch (e) {
@@ -112,9 +101,8 @@ export async function cmdDictEval(argv: string[], out: Out): Promise<number> {
   const dict = await loadDictionary(path.resolve(values.dict), {
     expectModel: { fingerprint: spec.fingerprint, name: spec.name, dModel: spec.config.dModel, nLayers: spec.config.nLayers },
   });
-  const say = status(out);
-  const { sequences } = await corpusFromArgs(spec, tokenizer, values, EVAL_CORPUS, say);
-  const report = await evaluateDictionary(spec, dict, sequences, { onProgress: (d, t) => say(`evaluating: ${d}/${t} sequences`) });
+  const { sequences } = await corpusFromArgs(spec, tokenizer, values, EVAL_CORPUS, out);
+  const report = await evaluateDictionary(spec, dict, sequences, { onProgress: progressLine(out, 'evaluating', 'sequences') });
   out.stderr('\r\u001b[K');
   out.stdout(values.json ? JSON.stringify(report, null, 2) + '\n' : formatEval(report) + '\n');
   return 0;

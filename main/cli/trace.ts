@@ -18,6 +18,7 @@ import { embeddedDictionaryPath } from '../paths';
 import { writeFileAtomic } from '../files';
 import { floatOption, idsOption, intOption, parseCommandArgs } from './args';
 import type { Out } from './commands';
+import { progressLine } from './progress';
 
 function targetsFrom(v: { target?: string; contrast?: string }): TargetSpec {
   if (v.target !== undefined && v.contrast !== undefined) throw new UserError('give either --target or --contrast, not both');
@@ -79,18 +80,13 @@ export async function cmdTrace(argv: string[], out: Out): Promise<number> {
   if (targets.kind === 'contrast') [targets.a, targets.b].forEach((t) => resolveToken(tokenizer, spec.config.vocabSize, t));
   if (tokens.length > spec.config.maxSeqLen) throw new UserError(`the prompt is ${tokens.length} tokens; the model's context is ${spec.config.maxSeqLen}`);
   const t0 = performance.now();
-  let last = 0;
+  const report = progressLine(out, 'trace', 'rows', { intervalMs: 300 });
   const graph = await attributeGraph(spec, dict, tokenizer, tokens, {
     targets,
     maxFeatureNodes,
     batchSize,
     prompt: values.prompt,
-    onProgress: (p) => {
-      const now = performance.now();
-      if (now - last < 300 && p.done < p.total) return;
-      last = now;
-      out.stderr(`\rtrace: ${p.phase} ${p.done}/${p.total} rows, ${((now - t0) / 1000).toFixed(1)} s\u001b[K`);
-    },
+    onProgress: (p) => report(p.done, p.total, p.phase),
   });
   const tAttr = performance.now();
   const prepared = preparePruning(graph);

@@ -1,0 +1,32 @@
+/** The CLI's "\r"-progress lines on stderr: throttled, with percentage, rate and ETA. */
+import type { Out } from './commands';
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${Math.ceil(s)}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+export interface ProgressOptions {
+  /** Print the 100 % line too (off when a summary line follows anyway). */
+  readonly final?: boolean;
+  readonly intervalMs?: number;
+}
+
+/** `label: done/total unit (pct%), rate unit/s, ETA …[ detail]`, at most every `intervalMs`. */
+export function progressLine(out: Out, label: string, unit: string, o: ProgressOptions = {}): (done: number, total: number, detail?: string) => void {
+  const start = performance.now();
+  const interval = o.intervalMs ?? 500;
+  let last = 0;
+  return (done, total, detail) => {
+    const now = performance.now();
+    const finished = done >= total;
+    if (finished ? o.final === false : now - last < interval) return;
+    last = now;
+    const rate = done / Math.max(1e-3, (now - start) / 1000);
+    const eta = rate > 0 ? (total - done) / rate : Infinity;
+    const pct = ((100 * done) / Math.max(1, total)).toFixed(1);
+    out.stderr(`\r${label}: ${done}/${total} ${unit} (${pct}%), ${rate.toFixed(0)} ${unit}/s, ETA ${formatSeconds(eta)}${detail ? `, ${detail}` : ''}\u001b[K`);
+  };
+}
