@@ -9,10 +9,10 @@ import { writeFileAtomic } from '../files';
 import path from 'node:path';
 import { UserError } from '../errors';
 import { loadModel } from '../model/load';
-import { sampleCorpus, type SampledCorpus } from '../engine/sampleCorpus';
+import { sampleCorpus } from '../engine/sampleCorpus';
 import { floatOption, intOption, parseCommandArgs } from './args';
 import type { Out } from './commands';
-import { progressLine } from './progress';
+import { INTERRUPTED, interruptible, progressLine } from './progress';
 
 const USAGE = 'cwb corpus sample --tokens N --seed S [--temperature T] [--top-p P] [--batch B] [--max-len L] [--out FILE.jsonl]';
 
@@ -48,24 +48,13 @@ export async function cmdCorpus(argv: string[], out: Out): Promise<number> {
   const { spec, tokenizer } = await loadModel(values);
   if (maxLen > spec.config.maxSeqLen) throw new UserError(`--max-len ${maxLen} exceeds the model's context of ${spec.config.maxSeqLen} tokens`);
 
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
   const start = performance.now();
   // The summary line follows the last report, so nothing is printed once the budget is reached.
   const progress = progressLine(out, 'corpus', 'tokens', { final: false });
-  let result: SampledCorpus;
-  try {
-    result = await sampleCorpus(spec, tokenizer, { tokens, seed, temperature, topP, batch, maxLen, onProgress: progress, signal: abort.signal });
-  } catch (e) {
-    if (abort.signal.aborted) {
-      out.stderr('\ncwb corpus: interrupted, nothing written\n');
-      return 130;
-    }
-    throw e;
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-  }
+  const result = await interruptible(out, 'cwb corpus: interrupted, nothing written', (signal) =>
+    sampleCorpus(spec, tokenizer, { tokens, seed, temperature, topP, batch, maxLen, onProgress: progress, signal }),
+  );
+  if (result === INTERRUPTED) return 130;
   const seconds = (performance.now() - start) / 1000;
 
   const data = result.sequences.map((ids, i) => JSON.stringify({ text: result.text[i], ids }) + '\n').join('');

@@ -14,7 +14,7 @@ import { loadDictionary } from '../dictionary/format';
 import { buildFeatureIndex, writeFeatureIndex } from '../dictionary/featureIndex';
 import { intOption, parseCommandArgs } from './args';
 import type { Out } from './commands';
-import { progressLine } from './progress';
+import { INTERRUPTED, interruptible, progressLine } from './progress';
 
 const USAGE = 'cwb dict index --dict DIR [--corpus FILE [--tokens N] | --tokens N --seed S] [--top-k K] [--model PATH]';
 const DEFAULT_TOKENS = 100_000;
@@ -44,11 +44,8 @@ export async function cmdDictIndex(argv: string[], out: Out): Promise<number> {
     expectModel: { fingerprint: spec.fingerprint, name: spec.name, dModel: spec.config.dModel, nLayers: spec.config.nLayers },
   });
 
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
   const start = performance.now();
-  try {
+  const done = await interruptible(out, 'cwb dict index: interrupted, nothing written', async (signal) => {
     let sequences: number[][];
     let corpusInfo: Record<string, string | number>;
     if (values.corpus !== undefined) {
@@ -56,13 +53,13 @@ export async function cmdDictIndex(argv: string[], out: Out): Promise<number> {
       sequences = readCorpus(file, tokenizer, values.tokens === undefined ? {} : { maxTokens: tokens });
       corpusInfo = { source: 'file', path: file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
     } else {
-      const sampled = await sampleCorpus(spec, tokenizer, { tokens, seed, onProgress: progressLine(out, 'sampling corpus', 'tokens'), signal: abort.signal });
+      const sampled = await sampleCorpus(spec, tokenizer, { tokens, seed, onProgress: progressLine(out, 'sampling corpus', 'tokens'), signal });
       out.stderr('\n');
       sequences = sampled.sequences;
       corpusInfo = { source: 'sample', model: spec.name, tokens, seed };
     }
     const index = await buildFeatureIndex(spec, tokenizer, dict, sequences, {
-      topK, corpusInfo, onProgress: progressLine(out, 'indexing (2 passes)', 'tokens'), signal: abort.signal,
+      topK, corpusInfo, onProgress: progressLine(out, 'indexing (2 passes)', 'tokens'), signal,
     });
     out.stderr('\n');
     const written = await writeFeatureIndex(dictDir, index);
@@ -72,14 +69,6 @@ export async function cmdDictIndex(argv: string[], out: Out): Promise<number> {
         `in ${sequences.length} sequences → ${written.dir} (${(written.bytes / 2 ** 20).toFixed(2)} MiB) in ${seconds.toFixed(1)} s ` +
         `(index build ${index.buildSeconds.toFixed(1)} s)\n`,
     );
-    return 0;
-  } catch (e) {
-    if (abort.signal.aborted) {
-      out.stderr('\ncwb dict index: interrupted, nothing written\n');
-      return 130;
-    }
-    throw e;
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-  }
+  });
+  return done === INTERRUPTED ? 130 : 0;
 }

@@ -9,7 +9,7 @@ import { loadDictionary, writeDictionary } from '../dictionary/format';
 import { floatOption, intOption, parseCommandArgs } from './args';
 import { corpusArgs, corpusFromArgs } from './corpusOption';
 import type { Out } from './commands';
-import { progressLine } from './progress';
+import { INTERRUPTED, interruptible, progressLine } from './progress';
 
 export const EVAL_CORPUS = { tokens: 50_000, seed: 1000 };
 
@@ -54,12 +54,10 @@ export async function cmdDictTrain(argv: string[], out: Out): Promise<number> {
   const { sequences, description } = await corpusFromArgs(spec, tokenizer, values, { tokens: 1_000_000, seed: 1 }, out);
   const nTokens = sequences.reduce((n, s) => n + s.length, 0);
   out.stderr(`\rcorpus: ${sequences.length} sequences, ${nTokens} tokens (${description}), sha256 ${corpusHash(sequences).slice(0, 16)}…\u001b[K\n`);
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
   const L = spec.config.nLayers;
   const report = progressLine(out, 'training', 'steps');
-  try {
+  const checkpointDir = values['checkpoint-dir'] ? path.resolve(values['checkpoint-dir']) : `${outDir}.checkpoint`;
+  const done = await interruptible(out, `cwb dict train: interrupted; run the same command again to resume from ${checkpointDir}`, async (signal) => {
     const dict = await trainDictionary(spec, sequences, path.basename(outDir), {
       ...o,
       features,
@@ -69,21 +67,14 @@ export async function cmdDictTrain(argv: string[], out: Out): Promise<number> {
       batchSize,
       lr,
       seed,
-      checkpointDir: values['checkpoint-dir'] ? path.resolve(values['checkpoint-dir']) : `${outDir}.checkpoint`,
-      signal: abort.signal,
+      checkpointDir,
+      signal,
       onProgress: (p) =>
         report(p.layer * p.steps + p.step, L * p.steps, `layer ${p.layer + 1}/${L} ${p.phase === 'collect' ? 'collecting activations' : `loss ${p.loss.toFixed(4)}`}`),
     });
     await writeDictionary(outDir, dict, { extra: { recipe: ['cwb', 'dict', 'train', ...argv].join(' '), corpus: description, corpus_sha256: corpusHash(sequences), corpus_tokens: nTokens } });
-  } catch (e) {
-    if (abort.signal.aborted) {
-      out.stderr(`\ncwb dict train: interrupted; run the same command again to resume from ${outDir}.checkpoint\n`);
-      return 130;
-    }
-    throw e;
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-  }
+  });
+  if (done === INTERRUPTED) return 130;
   out.stderr(`\rtrained ${L} layers in ${((performance.now() - t0) / 1000).toFixed(0)} s → ${outDir}\u001b[K\n`);
   return 0;
 }

@@ -30,3 +30,24 @@ export function progressLine(out: Out, label: string, unit: string, o: ProgressO
     out.stderr(`\r${label}: ${done}/${total} ${unit} (${pct}%), ${rate.toFixed(0)} ${unit}/s, ETA ${formatSeconds(eta)}${detail ? `, ${detail}` : ''}\u001b[K`);
   };
 }
+
+export const INTERRUPTED = Symbol('interrupted');
+
+/**
+ * Runs long work with Ctrl-C turned into its abort signal. An interrupted run prints `message` (what happened
+ * to the output, how to resume) and yields INTERRUPTED; the command then exits 130.
+ */
+export async function interruptible<T>(out: Out, message: string, work: (signal: AbortSignal) => Promise<T>): Promise<T | typeof INTERRUPTED> {
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await work(abort.signal);
+  } catch (e) {
+    if (!abort.signal.aborted) throw e;
+    out.stderr(`\n${message}\n`);
+    return INTERRUPTED;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
