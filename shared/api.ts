@@ -291,3 +291,29 @@ export function createApiClient(channel: MessageChannelLike): ApiClient {
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------- host bridge
+
+export type MenuAction = 'open' | 'save' | 'save-as' | 'export' | 'presentation';
+
+export interface FileFilter {
+  readonly name: string;
+  readonly extensions: readonly string[];
+}
+
+/**
+ * What the Electron preload exposes as `window.cwbBridge` (contextBridge). Browser mode has no bridge: the
+ * renderer then talks WebSocket to the local server and uses its own workspace file browser.
+ */
+export interface HostBridge {
+  send(msg: ClientMessage): void;
+  /** Returns an unsubscribe function. */
+  onMessage(listener: (msg: EngineMessage) => void): () => void;
+  onMenu(listener: (action: MenuAction) => void): () => void;
+  /** Native open/save dialog; null when the user cancels. */
+  pickFile(opts: { readonly mode: 'open' | 'save'; readonly title: string; readonly filters?: readonly FileFilter[]; readonly defaultPath?: string }): Promise<string | null>;
+}
+
+/** Circuit-tracer's defaults: keep nodes up to 80% cumulative influence and edges up to 98%. */
+export const DEFAULT_NODE_THRESHOLD = 0.8;
+export const DEFAULT_EDGE_THRESHOLD = 0.98;
