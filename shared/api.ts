@@ -310,8 +310,8 @@ export interface HostBridge {
   /** Returns an unsubscribe function. */
   onMessage(listener: (msg: EngineMessage) => void): () => void;
   onMenu(listener: (action: MenuAction) => void): () => void;
-  /** Native open/save dialog; null when the user cancels. */
-  pickFile(opts: { readonly mode: 'open' | 'save'; readonly title: string; readonly filters?: readonly FileFilter[]; readonly defaultPath?: string }): Promise<string | null>;
+  /** Native open (file or folder) / save dialog; null when the user cancels. */
+  pickFile(opts: { readonly mode: 'open' | 'open-dir' | 'save'; readonly title: string; readonly filters?: readonly FileFilter[]; readonly defaultPath?: string }): Promise<string | null>;
 }
 
 /** Circuit-tracer's defaults: keep nodes up to 80% cumulative influence and edges up to 98%. */

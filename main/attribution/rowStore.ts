@@ -53,8 +53,11 @@ export function packAdjacency(store: RowStore, lay: PackLayout): Float32Array {
   const rowsUsed = F + K;
   if (N > cols || N * N > rowsUsed * cols) {
     const adjacency = new Float32Array(N * N);
-    for (let r = 0; r < F; r++) scatterRow(adjacency, r * N, store.row(featureSlots[r]), colToNode);
-    for (let k = 0; k < K; k++) scatterRow(adjacency, (N - K + k) * N, store.row(logitSlots[k]), colToNode);
+    // Every feature kept (the common all-features graph): stored columns are node columns, so rows copy whole.
+    const identity = colToNode.every((n, c) => n === c);
+    const put = (base: number, row: Float32Array) => (identity ? adjacency.set(row, base) : scatterRow(adjacency, base, row, colToNode));
+    for (let r = 0; r < F; r++) put(r * N, store.row(featureSlots[r]));
+    for (let k = 0; k < K; k++) put((N - K + k) * N, store.row(logitSlots[k]));
     return adjacency;
   }
   const data = store.data;

@@ -10,7 +10,7 @@ const HELP = `cwb — Circuit Workbench command line (embedded stories260K model
   cwb generate [--prompt TEXT] [--steps N] [--temperature T] [--top-p P] [--seed S]
   cwb logits (--prompt TEXT | --ids 1,15,27) [--json]
   cwb info [--json]
-  cwb serve [--port P] [--workspace DIR] [--open]
+  cwb serve [--port P] [--workspace DIR] [--dict DIR] [--open]   (browser mode; workspace default: current directory)
   cwb trace (--prompt TEXT | --ids 1,15) [--target TOKEN | --contrast A,B] [--max-feature-nodes N]
             [--node-threshold 0.8] [--edge-threshold 0.98] [--dict DIR] --out graph.json [--raw graph.safetensors]
   cwb paths GRAPH_FILE --to NODE_ID [--from ID,ID] [--k 10] [--json]

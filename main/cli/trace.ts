@@ -1,7 +1,6 @@
 /** `cwb trace` (prompt → pruned attribution graph file) and `cwb paths` (ranked paths in a graph file). */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { AttributionGraph } from '../../shared/graph';
 import { graphLayout } from '../../shared/graph';
 import { UserError } from '../errors';
 import { loadModel } from '../model/load';
@@ -16,6 +15,7 @@ import { readRawGraph, writeRawGraph } from '../graph/rawGraph';
 import { coreFromImported } from '../graph/fromJson';
 import { embeddedDictionaryPath } from '../paths';
 import { writeFileAtomic } from '../files';
+import { nodeIdsOf } from '../graph/nodeIds';
 import { floatOption, idsOption, intOption, parseCommandArgs } from './args';
 import type { Out } from './commands';
 import { progressLine } from './progress';
@@ -30,14 +30,6 @@ function targetsFrom(v: { target?: string; contrast?: string }): TargetSpec {
     return { kind: 'contrast', a: tok(parts[0]), b: tok(parts[1]) };
   }
   return { kind: 'salient' };
-}
-
-export function nodeIdOf(g: AttributionGraph, n: number): string {
-  const lay = graphLayout(g);
-  if (n < lay.errorStart) return `${g.features.layer[n]}_${g.features.index[n]}_${g.features.pos[n]}`;
-  if (n < lay.tokenStart) return `${Math.floor((n - lay.errorStart) / lay.T)}_-1_${(n - lay.errorStart) % lay.T}`;
-  if (n < lay.logitStart) return `E_${g.tokens[n - lay.tokenStart]}_${n - lay.tokenStart}`;
-  return `${lay.L + 1}_${g.targets[n - lay.logitStart].vocabIdx}_${lay.T - 1}`;
 }
 
 /** The options every command that traces a graph takes (trace, explain). */
@@ -129,7 +121,7 @@ export async function cmdPaths(argv: string[], out: Out): Promise<number> {
   } else {
     const g = await readRawGraph(file);
     core = g;
-    ids = Array.from({ length: graphLayout(g).N }, (_, n) => nodeIdOf(g, n));
+    ids = nodeIdsOf(g);
   }
   const index = new Map(ids.map((id, i) => [id, i]));
   const resolve = (id: string) => {

@@ -136,9 +136,12 @@ export function findThreshold(scores: Float32Array | Float64Array, tau: number):
 export function thresholdOfNonNegatives(buf: Float32Array | Float64Array, tau: number): number {
   if (Number.isNaN(tau)) throw new RangeError('findThreshold: tau is NaN');
   if (buf.length === 0) return 0;
-  const found = buf instanceof Float32Array ? radixSelect(buf, tau) : quickSelect(buf, tau);
+  // τ ≥ 1: cum reaches 1 only at the last positive entry (exact comparison, see findThreshold), so the answer is
+  // the smallest positive value. Said directly, because selecting it would be a near-tie at every step (τ·total
+  // = total), each paying an exact O(n) pass: seconds on a million edge scores.
+  const found = tau >= 1 ? undefined : buf instanceof Float32Array ? radixSelect(buf, tau) : quickSelect(buf, tau);
   if (found !== undefined) return found;
-  // τ above every cumulative fraction (only τ > 1): clamp to the last non-zero entry, the smallest one.
+  // τ at or above every cumulative fraction: clamp to the last non-zero entry, the smallest one.
   let minPos = Infinity;
   for (let i = 0; i < buf.length; i++) if (buf[i] > 0 && buf[i] < minPos) minPos = buf[i];
   return minPos === Infinity ? 0 : minPos;

@@ -1,124 +1,149 @@
 /**
- * `cwb serve`: the engine behind a local HTTP server for browser mode. Bound to 127.0.0.1 only, every request
- * must carry the per-run random token (query `token=` or header `x-cwb-token`), and requests whose Origin is
- * not this server are refused. The UI here is a minimal page; the full workbench UI is its own issue.
+ * `cwb serve`: browser mode. An HTTP server on 127.0.0.1 only serves the built renderer (renderer/dist) and the
+ * API over a WebSocket (`/api/ws`, see socket.ts), both behind a per-run random token: the printed URL carries
+ * it as `?token=`, the page load turns it into an HttpOnly SameSite=Strict cookie so the page's assets and its
+ * socket are authorised too. Requests with a foreign Origin (or Host) are refused. The engine may read and
+ * write files only inside the workspace folder (default: the current directory).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { parameterCount } from '../../shared/model';
-import { runForward } from '../../native/forwardRun';
+import { UserError } from '../errors';
 import { packageRoot } from '../paths';
-import { UserError, isUserError } from '../errors';
-import { loadModel, type LoadedModel } from '../model/load';
-import { generate } from '../engine/generate';
-import { softmaxF32 } from '../engine/sampler';
+import { createEngineService, localClient, type EngineService } from '../api/service';
 import { intOption, parseCommandArgs } from '../cli/args';
 import type { Out } from '../cli/commands';
+import { checkRequest, newToken, tokenCookie } from './auth';
+import { attachApiSocket, WS_PATH } from './socket';
+import { contentType, staticFile } from './static';
 
-const MAX_BODY = 1 << 20;
+export const defaultRendererDir = path.join(packageRoot, 'renderer', 'dist');
 
-function tokenMatches(given: string | null, token: string): boolean {
-  if (!given || given.length !== token.length) return false;
-  return timingSafeEqual(Buffer.from(given), Buffer.from(token));
+export interface ServerOptions {
+  readonly port: number;
+  /** The folder clients may read and write (default: the current directory). */
+  readonly workspace?: string;
+  readonly model?: string;
+  readonly dictionary?: string;
+  /** The built renderer (default renderer/dist). */
+  readonly rendererDir?: string;
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new UserError('request body too large');
-    chunks.push(c as Buffer);
-  }
-  try {
-    const v: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
-    return v as Record<string, unknown>;
-  } catch {
-    throw new UserError('request body must be a JSON object');
-  }
+export interface RunningServer {
+  readonly server: Server;
+  readonly token: string;
+  readonly port: number;
+  readonly url: string;
+  readonly workspace: string;
+  readonly service: EngineService;
+  close(): Promise<void>;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
-}
-
-async function predict(m: LoadedModel, prompt: string) {
-  const ids = m.tokenizer.encode(prompt, { bos: true });
-  if (ids.length > m.spec.config.maxSeqLen) throw new UserError(`prompt is ${ids.length} tokens; the context is ${m.spec.config.maxSeqLen}`);
-  const logits = (await runForward(m.spec, { tokens: [ids], outputs: ['logits'] })).get('logits')!;
-  const V = m.spec.config.vocabSize;
-  const p = softmaxF32(logits.data.subarray((ids.length - 1) * V));
-  const top = [...p.keys()].sort((a, b) => p[b] - p[a]).slice(0, 10);
+function securityHeaders(port: number): Record<string, string> {
   return {
-    tokens: ids.map((id) => ({ id, text: m.tokenizer.decode([id]) })),
-    top: top.map((id) => ({ id, text: m.tokenizer.decode([id]), prob: p[id] })),
+    'content-security-policy':
+      `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; ` +
+      `connect-src 'self' ws://127.0.0.1:${port}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
   };
 }
 
-export async function startServer(opts: { port: number; model?: string }) {
-  const model = await loadModel({ model: opts.model });
-  const token = randomBytes(24).toString('hex');
-  const page = await readFile(path.join(packageRoot, 'renderer', 'minimal', 'index.html'));
-  let origin = '';
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Circuit Workbench</title>
+<h1>The workbench UI is not built</h1>
+<p>Run <code>npm run build:renderer</code> (or start with <code>npm run web</code>, which builds it), then reload this page.</p>`;
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const workspace = path.resolve(opts.workspace ?? process.cwd());
+  const rendererDir = path.resolve(opts.rendererDir ?? defaultRendererDir);
+  const service = await createEngineService({ workspace, model: opts.model, dictionary: opts.dictionary });
+  const client = localClient(service);
+  const token = newToken();
+  let port = opts.port;
+
+  const send = (res: ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}) => {
+    res.writeHead(status, { ...securityHeaders(port), 'content-type': type, 'content-length': String(Buffer.byteLength(body)), ...extra });
+    res.end(body);
+  };
+  const sendJson = (res: ServerResponse, status: number, body: unknown) => send(res, status, JSON.stringify(body), 'application/json; charset=utf-8', { 'cache-control': 'no-store' });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const verdict = checkRequest(req, url, token, port);
+    if (!verdict.ok) return sendJson(res, verdict.status, { error: verdict.reason });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
+    if (url.pathname === '/api/info') return sendJson(res, 200, await client.call('session.info', {}));
+    if (url.pathname === WS_PATH) return sendJson(res, 426, { error: 'this is the WebSocket endpoint' });
+    if (url.pathname.startsWith('/api/')) return sendJson(res, 404, { error: 'not found' });
+    const page = url.pathname === '/' || url.pathname === '/index.html';
+    // The page load turns the URL's token into the cookie that authorises its assets and its socket.
+    const cookie: Record<string, string> = page && verdict.via === 'query' ? { 'set-cookie': tokenCookie(token) } : {};
+    if (page && !existsSync(path.join(rendererDir, 'index.html'))) return send(res, 503, NOT_BUILT, 'text/html; charset=utf-8', { 'cache-control': 'no-store', ...cookie });
+    const file = staticFile(rendererDir, url.pathname);
+    if (!file) return sendJson(res, 404, { error: 'not found' });
+    const body = await readFile(file);
+    send(res, 200, req.method === 'HEAD' ? '' : body, contentType(file), { 'cache-control': page ? 'no-store' : 'no-cache', ...cookie });
+  }
+
   const server = createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const o = req.headers.origin;
-      if (o && o !== origin) return send(res, 403, { error: 'foreign origin refused' });
-      const given = url.searchParams.get('token') ?? (req.headers['x-cwb-token'] as string | undefined) ?? null;
-      if (!tokenMatches(given, token)) return send(res, 401, { error: 'missing or wrong token' });
-      if (req.method === 'GET' && url.pathname === '/') {
-        res.writeHead(200, {
-          'content-type': 'text/html; charset=utf-8',
-          'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
-        });
-        return res.end(page);
-      }
-      if (req.method === 'GET' && url.pathname === '/api/info') {
-        const { spec } = model;
-        return send(res, 200, { name: spec.name, format: spec.format, sha256: spec.fingerprint, parameters: parameterCount(spec), config: spec.config });
-      }
-      if (req.method === 'POST' && url.pathname === '/api/predict') {
-        const body = await readJson(req);
-        return send(res, 200, await predict(model, String(body.prompt ?? '')));
-      }
-      if (req.method === 'POST' && url.pathname === '/api/generate') {
-        const body = await readJson(req);
-        const steps = Math.max(1, Math.min(Number(body.steps ?? 64) | 0, model.spec.config.maxSeqLen));
-        const r = await generate(model.spec, model.tokenizer, { prompt: String(body.prompt ?? ''), steps, temperature: 0, topP: 0.9, seed: 0 });
-        return send(res, 200, { text: Buffer.from(r.bytes).toString('utf8'), ids: r.ids });
-      }
-      send(res, 404, { error: 'not found' });
-    })().catch((e: unknown) => send(res, isUserError(e) ? 400 : 500, { error: e instanceof Error ? e.message : String(e) }));
+    route(req, res).catch((e: unknown) => {
+      process.stderr.write(`cwb serve: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, '127.0.0.1', resolve);
-  });
+  const wss = attachApiSocket(server, service, { token, port: () => port });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    await service.close();
+    throw e;
+  }
   const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
-  origin = `http://127.0.0.1:${port}`;
-  return { server, token, port, url: `${origin}/?token=${token}` };
+  port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  return {
+    server,
+    token,
+    port,
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    workspace,
+    service,
+    async close() {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await service.close();
+    },
+  };
 }
 
 export async function cmdServe(argv: string[], out: Out): Promise<number> {
   const { values } = parseCommandArgs('serve', argv, {
     port: { type: 'string' },
     model: { type: 'string' },
+    dict: { type: 'string' },
     workspace: { type: 'string' },
     open: { type: 'boolean' },
   });
   const port = intOption('port', values.port, 5174, 0);
-  const s = await startServer({ port, model: values.model }).catch((e: unknown) => {
+  const s = await startServer({ port, model: values.model, dictionary: values.dict, workspace: values.workspace }).catch((e: unknown) => {
     if (e instanceof Error && 'code' in e && e.code === 'EADDRINUSE') throw new UserError(`port ${port} is in use: pass --port P (0 picks a free one)`);
     throw e;
   });
-  out.stdout(`Circuit Workbench is running at ${s.url}\n(press Ctrl+C to stop)\n`);
+  out.stdout(`Circuit Workbench is running at ${s.url}\nworkspace: ${s.workspace} (the app reads and writes files only here)\n(press Ctrl+C to stop)\n`);
   if (values.open && process.env.CI !== 'true') {
     const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
     spawn(opener, [s.url], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
@@ -127,6 +152,6 @@ export async function cmdServe(argv: string[], out: Out): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  s.server.close();
+  await s.close();
   return 0;
 }
