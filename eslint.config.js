@@ -12,7 +12,7 @@ const layer = (files, forbidden, why) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'bench/results/**', 'playwright-report/**', 'test-results/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'renderer/dist/**', 'out/**', 'bench/results/**', 'playwright-report/**', 'test-results/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -7,7 +7,13 @@ import { benchForward } from './forward';
 import { benchAttribution } from './attribution';
 import { benchPrune } from './prune';
 
-const benches: Record<string, () => Promise<Record<string, unknown>>> = { forward: benchForward, attribution: benchAttribution, prune: benchPrune };
+const benches: Record<string, () => Promise<Record<string, unknown>>> = {
+  forward: benchForward,
+  attribution: benchAttribution,
+  prune: benchPrune,
+  // Needs the built renderer and Debian's Chromium; loaded only when it runs.
+  ui: async () => (await import('./ui')).benchUi(),
+};
 
 const only = process.argv.slice(2);
 const outDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
