@@ -1,0 +1,34 @@
+/** Entry point: picks the transport, creates the store, installs the debug hook and mounts the app. */
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { connectTransport } from './api/transport';
+import { App } from './components/App';
+import { installDebugHook } from './debug';
+import { StoreContext } from './store/react';
+import { createWorkbenchStore } from './store/store';
+import './styles.css';
+
+const transport = connectTransport();
+const store = createWorkbenchStore({ client: transport.client, pickFile: transport.bridge ? (o) => transport.bridge!.pickFile(o) : null });
+store.getState().actions.setConnection(transport.current());
+transport.subscribe((s) => store.getState().actions.setConnection(s));
+installDebugHook(window);
+// Desktop menu commands (File ▸ Open / Save / Export, View ▸ Presentation).
+transport.bridge?.onMenu((action) => {
+  const a = store.getState().actions;
+  if (action === 'open') void a.openFile('graph');
+  else if (action === 'presentation') a.togglePresentation();
+  else void a.exportGraph();
+});
+void store.getState().actions.init();
+
+const root = document.getElementById('root');
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <StoreContext.Provider value={store}>
+        <App transport={transport} />
+      </StoreContext.Provider>
+    </StrictMode>,
+  );
+}
