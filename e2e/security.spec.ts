@@ -93,7 +93,7 @@ test.describe('browser-mode server security', () => {
     expect((await raw(server, `/?token=${server.token.slice(0, -1)}`)).status).toBe(401);
     expect((await raw(server, `/?token=`)).status).toBe(401);
     expect((await raw(server, '/', { 'x-cwb-token': wrong })).status).toBe(401);
-    expect((await raw(server, '/', { cookie: `cwb_token=${wrong}; token=${wrong}` })).status).toBe(401);
+    expect((await raw(server, '/', { cookie: `cwb_token_${server.port}=${wrong}; token=${wrong}` })).status).toBe(401);
     // The 401 body leaks nothing useful (no token, no stack trace).
     const r = await raw(server, '/');
     expect(r.body).not.toContain(server.token);

@@ -1,12 +1,13 @@
 /**
  * Who may talk to the browser-mode server: requests must come to 127.0.0.1 on our port (Host check: no DNS
  * rebinding), carry no foreign Origin, and carry the per-run token — in the `token` query parameter, the
- * `x-cwb-token` header or the `cwb_token` cookie that the page load sets.
+ * `x-cwb-token` header or the `cwb_token_<port>` cookie that the page load sets (cookies are not port-scoped, so
+ * the name carries the port: two servers open in one browser do not overwrite each other's cookie).
  */
 import type { IncomingMessage } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const TOKEN_COOKIE = 'cwb_token';
+export const tokenCookieName = (port: number): string => `cwb_token_${port}`;
 
 export function newToken(): string {
   return randomBytes(24).toString('hex');
@@ -28,8 +29,8 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return out;
 }
 
-export function tokenCookie(token: string): string {
-  return `${TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict`;
+export function tokenCookie(token: string, port: number): string {
+  return `${tokenCookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict`;
 }
 
 export type Verdict = { readonly ok: true; readonly via: 'query' | 'header' | 'cookie' } | { readonly ok: false; readonly status: 401 | 403; readonly reason: string };
@@ -43,6 +44,6 @@ export function checkRequest(req: IncomingMessage, url: URL, token: string, port
   if (tokenMatches(url.searchParams.get('token'), token)) return { ok: true, via: 'query' };
   const h = req.headers['x-cwb-token'];
   if (typeof h === 'string' && tokenMatches(h, token)) return { ok: true, via: 'header' };
-  if (tokenMatches(parseCookies(req.headers.cookie).get(TOKEN_COOKIE), token)) return { ok: true, via: 'cookie' };
+  if (tokenMatches(parseCookies(req.headers.cookie).get(tokenCookieName(port)), token)) return { ok: true, via: 'cookie' };
   return { ok: false, status: 401, reason: 'missing or wrong token (open the URL printed by cwb serve)' };
 }

@@ -83,7 +83,7 @@ describe('cwb serve', () => {
     for (const p of ['/', '/app.js', '/api/info', '/nope']) expect((await get(p)).status, p).toBe(401);
     expect((await get(`/api/info?token=${'0'.repeat(s.token.length)}`)).status).toBe(401);
     expect((await get('/api/info', { 'x-cwb-token': 'nope' })).status).toBe(401);
-    expect((await get('/app.js', { cookie: 'cwb_token=nope' })).status).toBe(401);
+    expect((await get('/app.js', { cookie: `cwb_token_${s.port}=nope` })).status).toBe(401);
   });
 
   it('refuses foreign origins and hosts even with the token (403)', async () => {
@@ -103,18 +103,18 @@ describe('cwb serve', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(r.headers.get('x-content-type-options')).toBe('nosniff');
     const cookie = r.headers.get('set-cookie')!;
-    expect(cookie).toMatch(new RegExp(`^cwb_token=${s.token};`));
+    expect(cookie).toMatch(new RegExp(`^cwb_token_${s.port}=${s.token};`));
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
-    const asset = await get('/app.js', { cookie: `cwb_token=${s.token}` });
+    const asset = await get('/app.js', { cookie: `cwb_token_${s.port}=${s.token}` });
     expect(asset.status).toBe(200);
     expect(asset.headers['content-type']).toMatch(/javascript/);
     expect(asset.body).toBe('console.log(1)');
-    expect((await get('/app.css', { cookie: `other=1; cwb_token=${s.token}` })).headers['content-type']).toMatch(/text\/css/);
+    expect((await get('/app.css', { cookie: `other=1; cwb_token_${s.port}=${s.token}` })).headers['content-type']).toMatch(/text\/css/);
   });
 
   it('refuses path traversal, dotfiles and symlinks out of the renderer folder', async () => {
-    const auth = { cookie: `cwb_token=${s.token}` };
+    const auth = { cookie: `cwb_token_${s.port}=${s.token}` };
     for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets/..%2f..%2fsecret.txt', '/assets/%2e%2e/%2e%2e/secret.txt', '/..%5csecret.txt', '/.secret', '/assets/link.txt', '/%00', '/%E0%A4%A']) {
       const r = await get(p, auth);
       expect(r.status, p).toBe(404);
@@ -134,12 +134,12 @@ describe('cwb serve', () => {
   it('refuses WebSocket upgrades without the token or from a foreign origin', async () => {
     expect(await connect('')).toBe(401);
     expect(await connect('?token=nope')).toBe(401);
-    expect(await connect('', { cookie: 'cwb_token=nope' })).toBe(401);
+    expect(await connect('', { cookie: `cwb_token_${s.port}=nope` })).toBe(401);
     expect(await connect(`?token=${s.token}`, { origin: 'http://evil.example' })).toBe(403);
   });
 
   it('speaks the API over the socket (token by query or cookie)', async () => {
-    for (const [query, headers] of [[`?token=${s.token}`, { origin: base }], ['', { cookie: `cwb_token=${s.token}`, origin: base }]] as const) {
+    for (const [query, headers] of [[`?token=${s.token}`, { origin: base }], ['', { cookie: `cwb_token_${s.port}=${s.token}`, origin: base }]] as const) {
       const ws = await connect(query, headers);
       if (typeof ws === 'number') throw new Error(`refused: ${ws}`);
       const answer = next(ws, 'r1');

@@ -81,7 +81,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (url.pathname.startsWith('/api/')) return sendJson(res, 404, { error: 'not found' });
     const page = url.pathname === '/' || url.pathname === '/index.html';
     // The page load turns the URL's token into the cookie that authorises its assets and its socket.
-    const cookie: Record<string, string> = page && verdict.via === 'query' ? { 'set-cookie': tokenCookie(token) } : {};
+    const cookie: Record<string, string> = page && verdict.via === 'query' ? { 'set-cookie': tokenCookie(token, port) } : {};
     if (page && !existsSync(path.join(rendererDir, 'index.html'))) return send(res, 503, NOT_BUILT, 'text/html; charset=utf-8', { 'cache-control': 'no-store', ...cookie });
     const file = staticFile(rendererDir, url.pathname);
     if (!file) return sendJson(res, 404, { error: 'not found' });
