@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { FeatureCard } from './featureCard';
+import { explainApiParams, type ExplainApiResults } from './apiExplain';
 
 export const API_VERSION = 1;
 
@@ -119,6 +120,11 @@ export interface PrunedView {
   readonly edgeTarget: readonly number[];
   /** Raw adjacency value A[target, source] (direct effect). */
   readonly edgeWeight: readonly number[];
+  /**
+   * Edges kept at these thresholds. More than `edgeSource.length` when the request's `maxEdges` capped the
+   * answer: then only the strongest `maxEdges` edges by |weight| are listed.
+   */
+  readonly edgeTotal: number;
   readonly ms: number;
 }
 
@@ -182,7 +188,15 @@ export const apiParams = {
     })
     .strict(),
   'graph.open': z.object({ path: filePath }).strict(),
-  'graph.prune': z.object({ graphId: z.string().min(1).max(64), nodeThreshold: threshold, edgeThreshold: threshold }).strict(),
+  'graph.prune': z
+    .object({
+      graphId: z.string().min(1).max(64),
+      nodeThreshold: threshold,
+      edgeThreshold: threshold,
+      /** At most this many edges in the answer (the strongest by |weight|); the UI cannot draw more usefully. */
+      maxEdges: z.number().int().positive().max(100_000_000).optional(),
+    })
+    .strict(),
   'graph.node': z.object({ graphId: z.string().min(1).max(64), node: z.number().int().nonnegative(), k: z.number().int().positive().max(200).optional() }).strict(),
   'graph.paths': z
     .object({
@@ -195,12 +209,14 @@ export const apiParams = {
     })
     .strict(),
   'graph.export': z.object({ graphId: z.string().min(1).max(64), path: filePath, nodeThreshold: threshold, edgeThreshold: threshold }).strict(),
+  ...explainApiParams,
 } as const;
 
 export type ApiMethod = keyof typeof apiParams;
 export type ApiParams<M extends ApiMethod> = z.infer<(typeof apiParams)[M]>;
 
-export interface ApiResults {
+/** The explanation methods' results (shared/apiExplain.ts) are merged in. */
+export interface ApiResults extends ExplainApiResults {
   'session.info': SessionInfo;
   'model.open': SessionInfo;
   'dictionary.open': SessionInfo;

@@ -5,6 +5,7 @@
  */
 import type { GraphNode, GraphNodeKind, GraphSummary, TokenInfo } from '../../shared/api';
 import type { AttributionGraph } from '../../shared/graph';
+import type { Explanation } from '../../shared/explanation';
 import { graphLayout, NodeKind } from '../../shared/graph';
 import { UserError } from '../errors';
 import { coreFromImported } from '../graph/fromJson';
@@ -25,6 +26,8 @@ export interface GraphEntry {
   /** Fingerprint of the dictionary the graph was traced with, when known. */
   readonly dictionaryFingerprint: string | null;
   readonly dictionaryName: string | null;
+  /** How the logit targets were chosen, when known (traces, explanation files): what an explanation file saves. */
+  targetChoice?: Explanation['targets'];
   /** The last re-prune (graph.paths with `pruned` and graph.export usually follow the slider's last value). */
   lastPrune: { readonly nodeThreshold: number; readonly edgeThreshold: number; readonly result: PruneResult } | null;
 }

@@ -31,19 +31,48 @@ function toArray(a: Int32Array | Float32Array): number[] {
   return out;
 }
 
-export function prunedView(entry: GraphEntry, nodeThreshold: number, edgeThreshold: number): PrunedView {
+/**
+ * Indices (ascending) of the `k` entries of `weight` with the largest |weight|, or null when there are at most
+ * `k`. Ties at the cut are taken in index order, so the answer is deterministic.
+ */
+export function strongestEdges(weight: Float32Array, k: number): Int32Array | null {
+  const n = weight.length;
+  if (n <= k) return null;
+  const out = new Int32Array(Math.max(0, k));
+  if (k <= 0) return out;
+  const abs = new Float32Array(n);
+  for (let i = 0; i < n; i++) abs[i] = Math.abs(weight[i]);
+  const cut = abs.slice().sort()[n - k];
+  let above = 0;
+  for (let i = 0; i < n; i++) if (abs[i] > cut) above++;
+  let ties = k - above;
+  let j = 0;
+  for (let i = 0; i < n && j < k; i++) {
+    if (abs[i] > cut) out[j++] = i;
+    else if (abs[i] === cut && ties > 0) {
+      out[j++] = i;
+      ties--;
+    }
+  }
+  return out;
+}
+
+export function prunedView(entry: GraphEntry, nodeThreshold: number, edgeThreshold: number, maxEdges?: number): PrunedView {
   const t0 = performance.now();
   const { nodeMask, edgeMask } = pruneAt(entry, nodeThreshold, edgeThreshold);
   const nodes: number[] = [];
   for (let n = 0; n < nodeMask.length; n++) if (nodeMask[n]) nodes.push(n);
+  const pick = maxEdges === undefined ? null : strongestEdges(edgeMask.weight, maxEdges);
+  const edges = (a: Int32Array) => toArray(pick ? pick.map((i) => a[i]) : a);
   return {
     graphId: entry.summary.graphId,
     nodeThreshold,
     edgeThreshold,
     nodes,
-    edgeSource: toArray(edgeMask.source),
-    edgeTarget: toArray(edgeMask.target),
-    edgeWeight: toArray(edgeMask.weight),
+    edgeSource: edges(edgeMask.source),
+    edgeTarget: edges(edgeMask.target),
+    edgeWeight: pick ? toArray(Float32Array.from(pick, (i) => edgeMask.weight[i])) : toArray(edgeMask.weight),
+    edgeTotal: edgeMask.count,
     ms: performance.now() - t0,
   };
 }

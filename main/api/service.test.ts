@@ -124,6 +124,25 @@ describe('engine service', () => {
     expect(previous).toBeGreaterThan(10);
   });
 
+  it('prunes with maxEdges: the strongest edges by |weight|, and how many were kept in all', async () => {
+    const full = await api.call('graph.prune', { graphId: traced.graphId, nodeThreshold: 0.9, edgeThreshold: 0.98 });
+    expect(full.edgeTotal).toBe(full.edgeWeight.length);
+    const k = Math.floor(full.edgeTotal / 3);
+    const capped = await api.call('graph.prune', { graphId: traced.graphId, nodeThreshold: 0.9, edgeThreshold: 0.98, maxEdges: k });
+    expect(capped.nodes).toEqual(full.nodes);
+    expect(capped.edgeTotal).toBe(full.edgeTotal);
+    expect(capped.edgeWeight).toHaveLength(k);
+    const weakestKept = Math.min(...capped.edgeWeight.map(Math.abs));
+    const key = (s: number, t: number) => `${s}>${t}`;
+    const keptKeys = new Set(capped.edgeSource.map((s, i) => key(s, capped.edgeTarget[i])));
+    full.edgeWeight.forEach((w, i) => {
+      if (!keptKeys.has(key(full.edgeSource[i], full.edgeTarget[i]))) expect(Math.abs(w)).toBeLessThanOrEqual(weakestKept);
+    });
+    capped.edgeWeight.forEach((w, i) => expect(w).toBe(A(capped.edgeTarget[i], capped.edgeSource[i])));
+    const uncapped = await api.call('graph.prune', { graphId: traced.graphId, nodeThreshold: 0.9, edgeThreshold: 0.98, maxEdges: full.edgeTotal });
+    expect(uncapped.edgeWeight).toEqual(full.edgeWeight);
+  });
+
   it('node details: inputs and outputs are the strongest adjacency entries; a feature comes with its card', async () => {
     const N = graphLayout(g).N;
     const top = (entries: { node: number; weight: number }[], k: number) => entries.filter((e) => e.weight !== 0).sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight) || a.node - b.node).slice(0, k);

@@ -4,6 +4,7 @@
  * Every failure becomes an error message (see errors.ts); `handle` never throws. Request ids are per channel
  * (the `emit` function identifies the channel), so several clients can share one engine.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { ApiClient, ApiMethod, ApiParams, ApiResult, EngineMessage, Progress } from '../../shared/api';
@@ -12,13 +13,15 @@ import { closeFeatureIndexes } from '../dictionary/cards';
 import { assetsDir } from '../paths';
 import { ApiFailure, oneLine, toApiError } from './errors';
 import { listDirectory } from './files';
+import { traceTargetChoice } from './explainCommon';
+import { explainHandlers } from './explainService';
 import { entryFromGraph, entryFromImported } from './graphEntry';
 import { checkExportPath, prunedGraphJson, readGraphFile, writeGraphJson } from './graphFiles';
 import { nodeDetail, pathsTo, pruneAt, prunedView } from './graphQueries';
 import { GraphStore } from './graphStore';
 import { analyzePrompt, tracePrompt } from './prompt';
 import { EngineSession } from './session';
-import { createWorkspace, type Workspace } from './workspace';
+import { createWorkspace, realpathDeepest, type Workspace } from './workspace';
 
 export type Emit = (m: EngineMessage) => void;
 
@@ -36,6 +39,11 @@ export interface EngineServiceOptions {
   readonly model?: string;
   /** Dictionary directory to open first (default: the embedded dictionary, when it fits the model). */
   readonly dictionary?: string;
+  /**
+   * The app's own data folder (Electron: userData), for recovery copies and feature labels (`.cwb/`) when there is
+   * no workspace; with a workspace they live in the workspace.
+   */
+  readonly dataDir?: string | null;
   /** Where unexpected errors' stacks go (default: stderr). */
   readonly log?: (text: string) => void;
 }
@@ -80,6 +88,8 @@ export async function createEngineService(opts: EngineServiceOptions): Promise<E
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(p));
   const session = await EngineSession.create(ws.root, { model: abs(opts.model), dictionary: abs(opts.dictionary) });
   const graphs = new GraphStore();
+  const dataRoot = ws.root ?? (opts.dataDir ? realpathDeepest(path.resolve(opts.dataDir)) : null);
+  const explain = explainHandlers({ session, graphs, ws, dataRoot, runTag: `${Date.now().toString(36)}${randomBytes(3).toString('hex')}` });
   const channels = new Map<Emit, Map<string, AbortController>>();
   let closed = false;
 
@@ -106,6 +116,7 @@ export async function createEngineService(opts: EngineServiceOptions): Promise<E
       ctx.signal.throwIfAborted();
       ctx.progress({ phase: 'prune', done: 0, total: 1 });
       const entry = entryFromGraph(graphs.newId(), g, { kind: 'trace' }, ms);
+      entry.targetChoice = traceTargetChoice(p.target, g, session.model.tokenizer, session.model.spec.config.vocabSize);
       graphs.add(entry);
       return entry.summary;
     },
@@ -120,7 +131,7 @@ export async function createEngineService(opts: EngineServiceOptions): Promise<E
       graphs.add(entry);
       return entry.summary;
     },
-    'graph.prune': async (p) => prunedView(graphs.get(p.graphId), p.nodeThreshold, p.edgeThreshold),
+    'graph.prune': async (p) => prunedView(graphs.get(p.graphId), p.nodeThreshold, p.edgeThreshold, p.maxEdges),
     'graph.node': async (p) => {
       const entry = graphs.get(p.graphId);
       return nodeDetail(entry, p.node, p.k ?? 20, { dictionary: session.dictionary, tokenizer: session.model.tokenizer });
@@ -133,6 +144,7 @@ export async function createEngineService(opts: EngineServiceOptions): Promise<E
       const json = prunedGraphJson(entry, pruneAt(entry, p.nodeThreshold, p.edgeThreshold), { slug: path.basename(file).replace(/\.json$/i, ''), nodeThreshold: p.nodeThreshold, edgeThreshold: p.edgeThreshold });
       return writeGraphJson(file, json);
     },
+    ...explain,
   };
 
   async function run(method: ApiMethod, params: unknown, ctx: CallContext): Promise<unknown> {

@@ -72,7 +72,7 @@ function toRenderer(channel: string, payload: EngineMessage | MenuAction): void 
 
 const engine = new EngineSupervisor({
   spawn: () => {
-    const spec = engineForkSpec({ root, tsxLoader: tsxLoaderUrl(), env: process.env });
+    const spec = engineForkSpec({ root, tsxLoader: tsxLoaderUrl(), env: process.env, dataDir: app.getPath('userData') });
     return fork(spec.modulePath, [...spec.args], spec.options);
   },
   onMessage: (msg) => {

@@ -22,11 +22,12 @@ export interface ForkSpec {
   readonly options: ForkOptions;
 }
 
-export function engineForkSpec(opts: { readonly root: string; readonly tsxLoader: string; readonly env: NodeJS.ProcessEnv; readonly hostPath?: string }): ForkSpec {
+export function engineForkSpec(opts: { readonly root: string; readonly tsxLoader: string; readonly env: NodeJS.ProcessEnv; readonly hostPath?: string; readonly dataDir?: string }): ForkSpec {
   return {
     modulePath: opts.hostPath ?? path.join(opts.root, 'main', 'api', 'host.ts'),
     // No --workspace: the desktop app reads and writes wherever the user picks with the native dialogs.
-    args: [],
+    // --data-dir: where recovery copies and feature labels go (Electron's userData).
+    args: opts.dataDir !== undefined ? ['--data-dir', opts.dataDir] : [],
     options: {
       execArgv: ['--import', opts.tsxLoader],
       // Electron's binary behaves as plain Node with this; without it the child would start a second app.

@@ -114,6 +114,18 @@ function measure(plan: InterventionPlan, tok: Tokenizer, dict: Dictionary, logit
 }
 
 export async function intervene(spec: ModelSpec, dict: Dictionary, tok: Tokenizer, tokens: readonly number[], input: InterventionRequestInput): Promise<InterventionResult> {
+  return (await interveneWithRuns(spec, dict, tok, tokens, input)).result;
+}
+
+/** An intervention's result plus the transcoder inputs (per layer, [1, T, d]) of its clean and intervened runs. */
+export interface InterventionRuns {
+  readonly result: InterventionResult;
+  readonly cleanX: readonly Tensor[];
+  readonly afterX: readonly Tensor[];
+}
+
+/** `intervene`, also returning both runs' transcoder inputs (the API re-encodes the graph's features from them). */
+export async function interveneWithRuns(spec: ModelSpec, dict: Dictionary, tok: Tokenizer, tokens: readonly number[], input: InterventionRequestInput): Promise<InterventionRuns> {
   checkDictionaryFits(spec, dict);
   if (tokens.length < 2) throw new UserError('an intervention needs a prompt of at least one token after BOS');
   if (tokens.length > spec.config.maxSeqLen) throw new UserError(`the prompt is ${tokens.length} tokens; the model's context is ${spec.config.maxSeqLen}`);
@@ -151,7 +163,7 @@ export async function intervene(spec: ModelSpec, dict: Dictionary, tok: Tokenize
     mBefore && mAfter ? { label: mBefore.label, before: mBefore.value, after: mAfter.value, ...(mBefore.prob !== undefined ? { probBefore: mBefore.prob, probAfter: mAfter.prob } : {}) } : undefined;
   const k = plan.request.topK;
   const generated = plan.request.generate > 0 ? await generateUnder(spec, tok, tokens, afterLogits, plan, deltas, plan.request.generate) : undefined;
-  return {
+  const result: InterventionResult = {
     tokens,
     mode,
     before: { logits: clean.lastLogits, top: topTokens(clean.lastLogits, k, tok) },
@@ -161,6 +173,7 @@ export async function intervene(spec: ModelSpec, dict: Dictionary, tok: Tokenize
     featureChanges,
     ...(generated ? { generated } : {}),
   };
+  return { result, cleanX: clean.x, afterX };
 }
 
 /** Features (not edited ones) whose activation moved most between the clean and the intervened run. */
