@@ -99,6 +99,9 @@ test.describe('explore in the browser', () => {
       featureId = await loneFeature(page, nLayers);
       const pos = await page.evaluate((id) => window.cwbDebug!.renderedPosition(id), featureId);
       expect(pos, `rendered position of ${featureId}`).not.toBeNull();
+      // Hovering highlights the node's neighbourhood (nodes in cytoscape, edges on the edge layer).
+      await page.mouse.move(pos!.x, pos!.y);
+      await expect.poll(() => page.evaluate(() => window.cwbDebug!.highlightedElementCount())).toBeGreaterThan(1);
       await page.mouse.click(pos!.x, pos!.y);
       const details = page.getByRole('region', { name: 'Node details' });
       await expect(details).toContainText(featureId);
@@ -152,9 +155,10 @@ test.describe('explore in the browser', () => {
       testInfo.annotations.push({ type: 'cancel latency', description: `${Date.now() - started} ms from Cancel to the engine's 'cancelled' answer` });
       expect(sent.some((m) => m.includes('"type":"cancel"') && m.includes(`"id":"${call!.id}"`)), 'a cancel envelope was sent').toBe(true);
       await expect(page.getByRole('button', { name: 'Trace', exact: true })).toBeEnabled();
-      // The old graph stays.
+      // The old graph stays, and the header says which prompt it is for.
       expect(await nodeCount(page)).toBe(kept);
       expect(await visibleIds(page)).toEqual(keptIds);
+      await expect(page.getByRole('note')).toContainText(`Graph for: “${PROMPT}”`);
       // No error toast; a neutral "cancelled" notice.
       await expect(page.getByRole('status').filter({ hasText: /cancel/i }).first()).toBeVisible();
       expect(await page.getByRole('alert').allInnerTexts(), 'error toasts after Cancel').toEqual([]);

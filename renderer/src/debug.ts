@@ -7,17 +7,23 @@ import type { GraphController } from './graph/controller';
 export interface DebugTimings {
   /** Trace click → graph drawn (includes the engine's attribution). */
   traceClickToRenderMs?: number;
-  /** Last time cytoscape took to apply a view and draw it. */
+  /** Last time a view took from being applied to being on screen (nodes in cytoscape, edges on the edge layer). */
   lastRenderMs?: number;
-  /** Slider change → engine re-prune → cytoscape updated and drawn. */
+  /** Script time of the edge layer's last frame. */
+  lastEdgeDrawMs?: number;
+  /** Slider change → every edge of the view drawn (big views draw their weakest edges over a few more frames). */
+  lastPruneCompleteMs?: number;
+  /** Slider change → engine re-prune → graph updated and drawn. */
   lastPruneRoundTripMs?: number;
 }
 
 export interface CwbDebug {
   visibleNodeIds(): string[];
+  /** Edges drawn on the edge layer (a capped view draws only its strongest edges). */
   visibleEdgeCount(): number;
   /** Viewport coordinates (what page.mouse.click takes) of a shown node's centre, else null. */
   renderedPosition(nodeId: string): { x: number; y: number } | null;
+  /** Highlighted nodes plus highlighted edges (hover neighbourhood, path). */
   highlightedElementCount(): number;
   readonly timings: DebugTimings;
 }

@@ -6,17 +6,24 @@ import { App } from './components/App';
 import { installDebugHook } from './debug';
 import { StoreContext } from './store/react';
 import { createWorkbenchStore } from './store/store';
+import { createWorkStore } from './store/work/workStore';
+import { WorkStoreContext } from './work/context';
 import './styles.css';
 
 const transport = connectTransport();
 const store = createWorkbenchStore({ client: transport.client, pickFile: transport.bridge ? (o) => transport.bridge!.pickFile(o) : null });
+const work = createWorkStore({ main: store, client: transport.client, pickFile: transport.bridge ? (o) => transport.bridge!.pickFile(o) : null, confirm: (m) => window.confirm(m) });
 store.getState().actions.setConnection(transport.current());
 transport.subscribe((s) => store.getState().actions.setConnection(s));
 installDebugHook(window);
 // Desktop menu commands (File ▸ Open / Save / Export, View ▸ Presentation).
 transport.bridge?.onMenu((action) => {
   const a = store.getState().actions;
-  if (action === 'open') void a.openFile('graph');
+  const w = work.getState().actions;
+  // File ▸ Open / Save / Save as: explanation files (graphs open from the model bar's "Open graph…").
+  if (action === 'open') void w.open();
+  else if (action === 'save') void w.save();
+  else if (action === 'save-as') void w.saveAs();
   else if (action === 'presentation') a.togglePresentation();
   else void a.exportGraph();
 });
@@ -27,7 +34,9 @@ if (root) {
   createRoot(root).render(
     <StrictMode>
       <StoreContext.Provider value={store}>
-        <App transport={transport} />
+        <WorkStoreContext.Provider value={work}>
+          <App transport={transport} />
+        </WorkStoreContext.Provider>
       </StoreContext.Provider>
     </StrictMode>,
   );

@@ -11,9 +11,19 @@ import { ModelBar } from './ModelBar';
 import { PathsPanel } from './PathsPanel';
 import { PromptPanel } from './PromptPanel';
 import { Toasts } from './Toasts';
+import { useWork } from '../work/context';
+import { CausalTestPanel } from '../work/CausalTestPanel';
+import { ExplanationBar } from '../work/ExplanationBar';
+import { ExplanationFileDialog } from '../work/ExplanationFileDialog';
+import { NodeWorkBar } from '../work/NodeWorkBar';
+import { RecoveryBanner } from '../work/RecoveryBanner';
+import { SubgraphPanel } from '../work/SubgraphPanel';
+import { useWorkEffects } from '../work/useWorkEffects';
 
 export function App({ transport }: { readonly transport: Transport }) {
   useShortcuts();
+  useWorkEffects();
+  const workDialog = useWork((s) => s.fileDialog);
   const helpOpen = useWb((s) => s.helpOpen);
   const fileDialog = useWb((s) => s.fileDialog);
   const presentation = useWb((s) => s.presentation);
@@ -21,19 +31,25 @@ export function App({ transport }: { readonly transport: Transport }) {
     <div className={`app${presentation ? ' presentation' : ''}`}>
       <ModelBar transportKind={transport.kind} />
       <ConnectionBanner transport={transport} />
+      <RecoveryBanner />
       <main className="columns">
         <aside className="column left" aria-label="Prompt and target">
           <PromptPanel />
+          <ExplanationBar />
+          <SubgraphPanel />
+          <CausalTestPanel />
         </aside>
         <section className="column centre" aria-label="Attribution graph">
           <GraphPane />
         </section>
         <aside className="column right" aria-label="Inspector">
+          <NodeWorkBar />
           <DetailPanel />
           <PathsPanel />
         </aside>
       </main>
       {fileDialog && <FileBrowserDialog purpose={fileDialog} />}
+      {workDialog && <ExplanationFileDialog mode={workDialog} />}
       {helpOpen && <HelpOverlay />}
       <Toasts />
     </div>

@@ -4,18 +4,11 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { FileEntry } from '../../../shared/api';
-import { exportFileName, FILE_TITLES } from '../store/actions/files';
+import { exportFileName, FILE_TITLES, listedFor } from '../store/actions/files';
 import { errorMessage } from '../store/helpers';
 import { useActions, useWb } from '../store/react';
 import type { FilePurpose } from '../store/types';
 import { formatCount } from '../text/format';
-
-const SHOWN: Record<FilePurpose, RegExp> = {
-  model: /\.bin$/i,
-  dictionary: /^config\.ya?ml$/i,
-  graph: /\.(json|safetensors)$/i,
-  export: /\.json$/i,
-};
 
 const HINTS: Record<FilePurpose, string> = {
   model: 'A llama2.c checkpoint (.bin) with its tokenizer beside it.',
@@ -64,7 +57,7 @@ export function FileBrowserDialog({ purpose }: { readonly purpose: FilePurpose }
     dialogRef.current?.focus();
   }, []);
 
-  const shown = entries.filter((e) => e.kind === 'dir' || SHOWN[purpose].test(e.name));
+  const shown = entries.filter((e) => listedFor(purpose, e));
   const atRoot = dir === null || dir === workspace;
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && a.closeFileDialog()}>

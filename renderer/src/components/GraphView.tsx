@@ -1,7 +1,8 @@
 /**
- * The cytoscape canvas. React renders only the container; the GraphController is driven straight from
- * store subscriptions, so thousands of elements never go through React. It also records the debug timings
- * (measured when cytoscape has actually drawn the change) and the node/edge counts on the container.
+ * The graph canvas: the edge layer (a 2D canvas), cytoscape's container on top of it for the nodes, and the
+ * row-label overlay. React renders only these containers; the GraphController is driven straight from store
+ * subscriptions, so thousands of elements never go through React. It also records the debug timings
+ * (measured when the change is actually on screen) and the node/edge counts on the container.
  */
 import { useEffect, useRef } from 'react';
 import type { PathInfo } from '../../../shared/api';
@@ -19,21 +20,34 @@ export function GraphView() {
   const store = useWorkbenchStore();
   const wrapRef = useRef<HTMLDivElement>(null);
   const cyRef = useRef<HTMLDivElement>(null);
+  const edgeRef = useRef<HTMLCanvasElement>(null);
+  const underRef = useRef<HTMLCanvasElement>(null);
+  const rowsRef = useRef<HTMLDivElement>(null);
+  const labelRef = useRef<HTMLCanvasElement>(null);
 
   useEffect(() => {
     const wrap = wrapRef.current!;
     const { actions } = store.getState();
-    const ctl = new GraphController(cyRef.current!, {
-      onSelect: (i, additive) => actions.selectNode(i, { additive }),
-      onHover: (i) => actions.hoverNode(i),
-    });
+    const ctl = new GraphController(
+      cyRef.current!,
+      {
+        onSelect: (i, additive) => actions.selectNode(i, { additive }),
+        onHover: (i) => actions.hoverNode(i),
+      },
+      { edgeCanvas: edgeRef.current, edgeUnderCanvas: underRef.current, rowLabels: rowsRef.current, labelCanvas: labelRef.current },
+    );
     attachGraphController(ctl);
     let lastCommand = store.getState().viewCommand?.seq ?? 0;
+    /** Which applied view the timings are for (a late callback of an older one must not overwrite them). */
+    let applied = 0;
     let path: PathInfo | null = null;
 
     const publishCounts = () => {
-      wrap.dataset.nodeCount = String(ctl.visibleNodeIds().length);
+      wrap.dataset.nodeCount = String(ctl.visibleNodeCount());
       wrap.dataset.edgeCount = String(ctl.visibleEdgeCount());
+      const total = store.getState().pruned?.edgeTotal;
+      if (total !== undefined) wrap.dataset.edgeTotal = String(total);
+      else delete wrap.dataset.edgeTotal;
     };
 
     const apply = (s: WorkbenchState, prev: WorkbenchState | null) => {
@@ -43,19 +57,31 @@ export function GraphView() {
       }
       if (!prev || s.pruned !== prev.pruned || s.graph !== prev.graph) {
         const t0 = performance.now();
+        const seq = ++applied;
         const changed = ctl.applyView(s.pruned);
         publishCounts();
         const traceAt = prev && s.pruned && prev.pruned === null ? s.traceClickedAt : null;
         const requestedAt = s.prunedRequestedAt;
         const finish = () => {
+          if (seq !== applied) return;
           const end = performance.now();
           timings.lastRenderMs = end - t0;
+          timings.lastEdgeDrawMs = ctl.lastEdgeDrawMs;
           if (requestedAt !== null) timings.lastPruneRoundTripMs = end - requestedAt;
           if (traceAt !== null) timings.traceClickToRenderMs = end - traceAt;
         };
-        // Drawn = cytoscape's next 'render' (its own rAF loop). A canvas without size never draws: measure now.
-        if (changed && wrap.clientWidth > 0 && wrap.clientHeight > 0) ctl.cy.one('render', finish);
-        else finish();
+        // Drawn = the edge layer's next frame and, when nodes changed, cytoscape's next 'render' (its own rAF
+        // loop). A canvas without size never draws: measure now.
+        const complete = () => {
+          if (seq === applied && requestedAt !== null) timings.lastPruneCompleteMs = performance.now() - requestedAt;
+        };
+        if (changed && wrap.clientWidth > 0 && wrap.clientHeight > 0) {
+          ctl.afterDraw(finish);
+          ctl.afterEdgesComplete(complete);
+        } else {
+          finish();
+          complete();
+        }
       }
       if (!prev || s.selected !== prev.selected) ctl.setSelection(s.selected);
       if (!prev || s.hovered !== prev.hovered) ctl.setHover(s.hovered);
@@ -73,7 +99,7 @@ export function GraphView() {
     };
     apply(store.getState(), null);
     const unsubscribe = store.subscribe((s, prev) => apply(s, prev));
-    const ro = new ResizeObserver(() => ctl.cy.resize());
+    const ro = new ResizeObserver(() => ctl.resize());
     ro.observe(cyRef.current!);
     return () => {
       ro.disconnect();
@@ -85,7 +111,11 @@ export function GraphView() {
 
   return (
     <div className="graph-view" data-testid="graph" ref={wrapRef} data-node-count="0" data-edge-count="0">
+      <canvas className="edge-layer" ref={underRef} aria-hidden="true" />
+      <canvas className="edge-layer" ref={edgeRef} aria-hidden="true" />
       <div className="cy" ref={cyRef} role="img" aria-label="Attribution graph canvas" />
+      <canvas className="label-layer" ref={labelRef} aria-hidden="true" />
+      <div className="row-labels" ref={rowsRef} aria-hidden="true" />
     </div>
   );
 }

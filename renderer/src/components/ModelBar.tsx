@@ -9,7 +9,7 @@ function DictionaryInfoView({ d }: { readonly d: DictionaryInfo | null }) {
       <span className="label">Dictionary</span>
       {d ? (
         <>
-          <strong>{d.name}</strong>
+          <strong title={d.path}>{d.name}</strong>
           <span className="muted">{d.kind.toUpperCase()} · {formatCount(d.featuresPerLayer)}/layer</span>
           {d.embedded && <span className="badge">embedded</span>}
           {!d.hasFeatureIndex && <span className="badge warn" title="No feature index: feature cards are unavailable">no index</span>}
@@ -34,7 +34,7 @@ export function ModelBar({ transportKind }: { readonly transportKind: 'bridge' |
         {m ? (
           <>
             <span className="label">Model</span>
-            <strong>{m.name}</strong>
+            <strong title={`${m.path} · sha256 ${m.fingerprint}`}>{m.name}</strong>
             <span className="muted">{formatCount(m.parameters)} params · {m.nLayers} layers</span>
             <code className="fingerprint" title={`sha256 ${m.fingerprint}`}>{shortFingerprint(m.fingerprint)}</code>
             {m.embedded && <span className="badge">embedded</span>}
@@ -45,9 +45,10 @@ export function ModelBar({ transportKind }: { readonly transportKind: 'bridge' |
       </div>
       {session && <DictionaryInfoView d={d ?? null} />}
       <div className="bar-actions">
-        <button type="button" onClick={() => void a.openFile('model')} disabled={busy}>Open model…</button>
-        <button type="button" onClick={() => void a.openFile('dictionary')} disabled={busy}>Open dictionary…</button>
-        <button type="button" onClick={() => void a.openFile('graph')} disabled={busy}>Open graph…</button>
+        <span className="open-label" aria-hidden="true">Open</span>
+        <button type="button" aria-label="Open model…" onClick={() => void a.openFile('model')} disabled={busy}>Model…</button>
+        <button type="button" aria-label="Open dictionary…" onClick={() => void a.openFile('dictionary')} disabled={busy}>Dictionary…</button>
+        <button type="button" aria-label="Open graph…" onClick={() => void a.openFile('graph')} disabled={busy}>Graph…</button>
         <button type="button" className="icon" onClick={() => a.setHelpOpen(true)} aria-label="Keyboard shortcuts" title={`Keyboard shortcuts (?) · ${transportKind === 'bridge' ? 'desktop' : 'browser mode'}`}>?</button>
       </div>
     </header>

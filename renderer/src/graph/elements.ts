@@ -1,43 +1,29 @@
 /**
- * Cytoscape element definitions for graph nodes and pruned-view edges (pure: plain objects, no cytoscape).
- * Node ids are the graph's own node ids (circuit-tracer's "3_117_5"), which e2e tests and the debug hook use.
+ * Cytoscape element definitions for graph nodes (pure: plain objects, no cytoscape). Edges are not cytoscape
+ * elements: the edge layer draws them (edgeLayer.ts). Node ids are the graph's own node ids (circuit-tracer's
+ * "3_117_5"), which e2e tests and the debug hook use.
  */
 import type { GraphNode, GraphSummary } from '../../../shared/api';
 import { formatPercent } from '../text/format';
 import { shortToken } from '../text/tokenText';
 import type { Point } from './layout';
-import { edgeStrength, featureColor, featureSize, relativeInfluence } from './scales';
+import { featureLevel, featureSize, levelStrength, relativeInfluence } from './scales';
 
 export interface NodeData {
   readonly id: string;
   readonly idx: number;
   readonly kind: GraphNode['kind'];
   readonly label: string;
+  /** Logits: the label on two lines (token, probability), used when one line does not fit (labels.ts). */
+  readonly label2?: string;
+  /** Diameter (features: by their influence step; errors: fixed), for the fit and the feature labels. */
   readonly size: number;
-  readonly color: string;
-}
-
-export interface EdgeData {
-  readonly id: string;
-  readonly source: string;
-  readonly target: string;
-  /** Raw weight (A[target, source]). */
-  readonly w: number;
-  /** |w| on the graph's fixed scale, 0..1: the stylesheet maps it to a width. */
-  readonly aw: number;
 }
 
 export interface NodeElement {
   readonly group: 'nodes';
   readonly data: NodeData;
   readonly position: Point;
-  readonly classes: string;
-}
-
-export interface EdgeElement {
-  readonly group: 'edges';
-  readonly data: EdgeData;
-  /** 'pos' | 'neg': colour by class (cheaper for cytoscape than a per-edge colour mapper). */
   readonly classes: string;
 }
 
@@ -62,7 +48,7 @@ export function nodeLabel(n: GraphNode, tokenText: (pos: number) => string): str
     case 'token':
       return shortToken(tokenText(n.pos) || n.label);
     case 'logit':
-      return `${shortToken(n.label, 10)}${n.prob !== null ? ` ${formatPercent(n.prob)}` : ''}`;
+      return logitLines(n).join(' ');
     case 'feature':
       return n.feature !== null ? `#${n.feature}` : n.label;
     case 'error':
@@ -77,20 +63,17 @@ export function maxFeatureInfluence(nodes: readonly GraphNode[]): number {
 }
 
 export function nodeElement(n: GraphNode, id: string, position: Point, maxInfluence: number, tokenText: (pos: number) => string): NodeElement {
-  const s = relativeInfluence(n.influence, maxInfluence);
-  const size = n.kind === 'feature' ? featureSize(s) : n.kind === 'error' ? 9 : 0;
-  const color = n.kind === 'feature' ? featureColor(s) : '';
-  return { group: 'nodes', data: { id, idx: n.index, kind: n.kind, label: nodeLabel(n, tokenText), size, color }, position, classes: n.kind };
+  // Features: one class per influence step (style.ts), so cytoscape shares their parsed style.
+  const level = n.kind === 'feature' ? featureLevel(relativeInfluence(n.influence, maxInfluence)) : -1;
+  const size = n.kind === 'feature' ? featureSize(levelStrength(level)) : n.kind === 'error' ? 9 : 0;
+  const label2 = n.kind === 'logit' ? logitLines(n).join('\n') : undefined;
+  const classes = n.kind === 'feature' ? `feature f${level}` : n.kind;
+  return { group: 'nodes', data: { id, idx: n.index, kind: n.kind, label: nodeLabel(n, tokenText), ...(label2 !== undefined ? { label2 } : {}), size }, position, classes };
 }
 
-export const edgeKey = (source: number, target: number): string => `${source}>${target}`;
-
-export function edgeElement(source: number, target: number, weight: number, ids: ReadonlyMap<number, string>, scale: number): EdgeElement {
-  return {
-    group: 'edges',
-    data: { id: `e${source}_${target}`, source: ids.get(source)!, target: ids.get(target)!, w: weight, aw: edgeStrength(weight, scale) },
-    classes: weight >= 0 ? 'pos' : 'neg',
-  };
+/** A logit's label as lines: its token, then its probability (when known). */
+export function logitLines(n: Pick<GraphNode, 'label' | 'prob'>): string[] {
+  return n.prob !== null ? [shortToken(n.label, 10), formatPercent(n.prob)] : [shortToken(n.label, 10)];
 }
 
 export function tokenTextOf(graph: Pick<GraphSummary, 'tokens'>): (pos: number) => string {

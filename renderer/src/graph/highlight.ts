@@ -1,13 +1,13 @@
 /**
- * Hover and path highlighting on a cytoscape instance: the hovered node's neighbourhood and the highlighted
- * path get classes, everything else is dimmed. Dimming touches every element, so moving between two
- * highlights only re-classes the elements whose state changes (old focus ∆ new focus); a full pass happens
- * only when dimming starts or ends, or after the shown elements changed.
+ * Hover and path highlighting of the node layer: the focused nodes get classes, every other node is dimmed
+ * (the edge layer fades and highlights the edges itself). Dimming touches every node, so moving between two
+ * highlights only re-classes the nodes whose state changes (old focus ∆ new focus); a full pass happens only
+ * when dimming starts or ends, or after the shown nodes changed.
  */
 import type { Collection, Core } from 'cytoscape';
 
 export class Highlighter {
-  /** Elements carrying hover/path classes, and the focus everything else is dimmed against (null: no dimming). */
+  /** Nodes carrying hover/path classes, and the focus everything else is dimmed against (null: no dimming). */
   private highlighted: Collection;
   private focus: Collection | null = null;
 
@@ -24,24 +24,29 @@ export class Highlighter {
     return this.focus !== null;
   }
 
-  /** `full`: elements were added or removed since the last call, so recompute the dimmed set from scratch. */
-  apply(pathEls: Collection, hoverEls: Collection, full = false): void {
+  /** Highlighted nodes (hover and path). */
+  get count(): number {
+    return this.focus ? this.highlighted.filter((e) => e.inside()).length : 0;
+  }
+
+  /** `full`: nodes were added or removed since the last call, so recompute the dimmed set from scratch. */
+  apply(pathNodes: Collection, hoverNodes: Collection, full = false): void {
     const cy = this.cy;
-    const focus = pathEls.union(hoverEls);
+    const focus = pathNodes.union(hoverNodes);
     cy.batch(() => {
       this.highlighted.filter((e) => e.inside()).removeClass('hover-highlight path-highlight');
-      pathEls.addClass('path-highlight');
-      hoverEls.addClass('hover-highlight');
+      pathNodes.addClass('path-highlight');
+      hoverNodes.addClass('hover-highlight');
       this.highlighted = focus;
       if (focus.empty()) {
-        if (this.focus) cy.elements('.dim').removeClass('dim');
+        if (this.focus) cy.nodes('.dim').removeClass('dim');
         this.focus = null;
         return;
       }
       if (!this.focus || full) {
-        cy.elements('.dim').removeClass('dim');
-        cy.elements().difference(focus).not('.axis').addClass('dim');
-      } else this.focus.difference(focus).filter((e) => e.inside()).not('.axis').addClass('dim');
+        cy.nodes('.dim').removeClass('dim');
+        cy.nodes().difference(focus).addClass('dim');
+      } else this.focus.difference(focus).filter((e) => e.inside()).addClass('dim');
       focus.removeClass('dim');
       this.focus = focus;
     });

@@ -41,7 +41,7 @@ export const DEFAULT_LAYOUT: LayoutOptions = {
   slot: 30,
   tokenWidth: 72,
   logitWidth: 84,
-  logitHeight: 44,
+  logitHeight: 56,
   rowGap: 48,
   colGap: 16,
   aspect: 2,

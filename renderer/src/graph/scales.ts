@@ -24,6 +24,21 @@ export function relativeInfluence(influence: number, maxInfluence: number): numb
   return maxInfluence > 0 ? Math.sqrt(clamp01(influence / maxInfluence)) : 0;
 }
 
+/**
+ * Feature looks come in this many steps (by strength): each step is one stylesheet class, so cytoscape shares
+ * one parsed style among all features of a step instead of parsing a size and a colour per node (data
+ * mappers), which was a large part of its per-node cost on every re-prune.
+ */
+export const FEATURE_LEVELS = 12;
+
+/** The step 0 … FEATURE_LEVELS − 1 of a strength (0..1). */
+export function featureLevel(strength: number): number {
+  return Math.min(FEATURE_LEVELS - 1, Math.floor(clamp01(strength) * FEATURE_LEVELS));
+}
+
+/** The strength a step stands for (its upper end, so the strongest step is full size and colour). */
+export const levelStrength = (level: number): number => (level + 1) / FEATURE_LEVELS;
+
 export function featureSize(strength: number): number {
   return 10 + 18 * clamp01(strength);
 }

@@ -1,110 +1,74 @@
 /**
- * The cytoscape stylesheet. Kept cheap on purpose for thousands of elements: haystack edges (straight, no
- * arrows, no per-edge geometry), no edge labels, labels hidden below a readable zoomed font size.
+ * The cytoscape stylesheet — nodes only (the edges are drawn by the edge layer, edgeLayer.ts). Kept cheap on
+ * purpose for thousands of nodes; labels are hidden below a readable zoomed font size rather than shrunk to
+ * illegibility, and token / logit labels are grown with the zoom by the controller (labels.ts).
  */
 import type { StylesheetJson } from 'cytoscape';
-import { EDGE_NEGATIVE, EDGE_POSITIVE, EDGE_WIDTH_MAX, EDGE_WIDTH_MIN, NODE_COLORS } from './scales';
+import { LOGIT_BOX, LOGIT_FONT, TOKEN_BOX, TOKEN_FONT } from './labels';
+import { FEATURE_LEVELS, featureColor, featureSize, levelStrength, NODE_COLORS } from './scales';
+
+/** Labels drawn smaller than this (CSS px) are not drawn at all. */
+export const MIN_ZOOMED_FONT_PX = 9;
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const MONO = 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
 
 export const GRAPH_STYLE: StylesheetJson = [
+  // Feature nodes (the thousands) carry as few properties as possible and no label: cytoscape's style and
+  // label work is per node and per re-prune; their labels are drawn by featureLabels.ts from zoom 1 on.
+  { selector: 'node.feature', style: { 'border-width': 1, 'border-color': '#5b4b8a' } },
+  ...Array.from({ length: FEATURE_LEVELS }, (_, level) => {
+    const s = levelStrength(level);
+    return { selector: `node.f${level}`, style: { width: featureSize(s), height: featureSize(s), 'background-color': featureColor(s) } };
+  }),
   {
-    selector: 'node',
+    selector: 'node.token, node.logit',
     style: {
       'font-family': FONT,
-      'font-size': 9,
       color: '#1f2937',
-      'min-zoomed-font-size': 7,
+      'min-zoomed-font-size': MIN_ZOOMED_FONT_PX,
       label: 'data(label)',
-      'border-width': 0,
-      'overlay-opacity': 0,
-    },
-  },
-  {
-    selector: 'node.feature',
-    style: {
-      shape: 'ellipse',
-      width: 'data(size)',
-      height: 'data(size)',
-      'background-color': 'data(color)',
-      'border-width': 1,
-      'border-color': '#5b4b8a',
-      'text-valign': 'bottom',
-      'text-margin-y': 2,
-      'font-size': 8,
-      color: '#4b5563',
     },
   },
   {
     selector: 'node.error',
-    style: { shape: 'diamond', width: 9, height: 9, 'background-color': NODE_COLORS.error, label: '' },
+    style: { shape: 'diamond', width: 9, height: 9, 'background-color': NODE_COLORS.error },
   },
   {
     selector: 'node.token',
     style: {
       shape: 'round-rectangle',
-      width: 64,
-      height: 24,
+      width: TOKEN_BOX.width,
+      height: TOKEN_BOX.height,
       'background-color': NODE_COLORS.token,
       'border-width': 1,
       'border-color': NODE_COLORS.tokenBorder,
       'text-valign': 'center',
-      'font-size': 12,
-      'min-zoomed-font-size': 5,
+      'font-size': TOKEN_FONT,
       'font-family': MONO,
+      'text-wrap': 'ellipsis',
+      'text-max-width': '84px',
     },
   },
   {
     selector: 'node.logit',
     style: {
       shape: 'round-hexagon',
-      width: 78,
-      height: 30,
+      width: LOGIT_BOX.width,
+      height: LOGIT_BOX.height,
       'background-color': NODE_COLORS.logit,
       'border-width': 1,
       'border-color': NODE_COLORS.logitBorder,
       'text-valign': 'center',
-      'font-size': 11,
-      'min-zoomed-font-size': 5,
+      'font-size': LOGIT_FONT,
       'font-weight': 'bold',
     },
   },
-  {
-    selector: 'node.axis',
-    style: {
-      shape: 'rectangle',
-      width: 1,
-      height: 1,
-      'background-opacity': 0,
-      color: '#4b5563',
-      'font-size': 14,
-      'font-weight': 'bold',
-      'text-valign': 'center',
-      'text-halign': 'left',
-      'min-zoomed-font-size': 5,
-      events: 'no',
-    },
-  },
-  {
-    selector: 'edge',
-    style: {
-      'curve-style': 'haystack',
-      'haystack-radius': 0,
-      width: `mapData(aw, 0, 1, ${EDGE_WIDTH_MIN}, ${EDGE_WIDTH_MAX})`,
-      // weak edges recede so the strong ones read through a dense graph
-      // (cytoscape's typings omit mappers for opacity; the stylesheet accepts them like any number property)
-      opacity: 'mapData(aw, 0, 1, 0.15, 0.85)' as unknown as number,
-      'overlay-opacity': 0,
-    },
-  },
-  { selector: 'edge.pos', style: { 'line-color': EDGE_POSITIVE } },
-  { selector: 'edge.neg', style: { 'line-color': EDGE_NEGATIVE } },
+  { selector: 'node.logit.two-lines', style: { label: 'data(label2)', 'text-wrap': 'wrap', 'line-height': 1.1 } },
+  // no grey overlay on the tapped node
+  { selector: 'node:active', style: { 'overlay-opacity': 0 } },
   { selector: 'node.dim', style: { opacity: 0.18 } },
-  { selector: 'edge.dim', style: { opacity: 0.04 } },
-  { selector: 'edge.hover-highlight', style: { opacity: 0.95, 'z-index': 10 } },
   { selector: 'node.hover-highlight', style: { 'border-width': 2, 'border-color': '#d97706' } },
-  { selector: 'edge.path-highlight', style: { opacity: 1, 'z-index': 20 } },
   { selector: 'node.path-highlight', style: { 'border-width': 3, 'border-color': '#111827', opacity: 1 } },
   { selector: 'node.selected', style: { 'border-width': 4, 'border-color': '#0f766e', 'border-opacity': 1, 'z-index': 30 } },
 ];

@@ -18,6 +18,9 @@ export const SHORTCUTS: readonly { readonly keys: string; readonly does: string 
   { keys: '/', does: 'Search nodes' },
   { keys: 'Ctrl/⌘ + Enter', does: 'Trace the prompt' },
   { keys: 'Shift + click', does: 'Select a second node (paths between the two)' },
+  { keys: 'Ctrl/⌘ + click', does: 'Pin or unpin a node (the subgraph)' },
+  { keys: 'Ctrl/⌘ + Z, Ctrl/⌘ + Shift + Z', does: 'Undo, redo (pins, supernodes, labels, notes, tests)' },
+  { keys: 'Ctrl/⌘ + S, Ctrl/⌘ + Shift + S, Ctrl/⌘ + O', does: 'Save, save as, open an explanation' },
   { keys: 'Wheel / drag', does: 'Zoom / pan the graph' },
 ];
 

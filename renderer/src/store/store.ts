@@ -7,6 +7,7 @@ import { applyFile, init, openFile } from './actions/files';
 import { cancelJob, runPrune, setThreshold, trace, type PruneRequest } from './actions/graph';
 import { analyzeNow, chooseTargetToken, setPrompt, setTarget } from './actions/prompt';
 import { clearSelection, selectNode } from './actions/selection';
+import { notify, showGraph } from './actions/work';
 import { debounce, latestOnly } from './helpers';
 import type { WorkbenchActions, WorkbenchState } from './types';
 
@@ -23,6 +24,7 @@ export function initialState(): Omit<WorkbenchState, 'actions'> {
     analysisFor: null,
     analysisError: null,
     target: { mode: 'salient', token: '', contrastA: '', contrastB: '' },
+    maxFeatures: null,
     job: null,
     graph: null,
     nodeThreshold: DEFAULT_NODE_THRESHOLD,
@@ -75,6 +77,7 @@ export function createWorkbenchStore(deps: StoreDeps): WorkbenchStore {
       setPrompt: (text) => setPrompt(ctx, text),
       setTarget: (patch) => setTarget(ctx, patch),
       chooseTargetToken: (text, id) => chooseTargetToken(ctx, text, id),
+      setMaxFeatures: (v) => set({ maxFeatures: v !== null && Number.isFinite(v) && v >= 1 ? Math.floor(v) : null }),
       trace: () => trace(ctx),
       cancelJob: () => cancelJob(ctx),
       setNodeThreshold: (v) => setThreshold(ctx, 'nodeThreshold', v),
@@ -106,6 +109,8 @@ export function createWorkbenchStore(deps: StoreDeps): WorkbenchStore {
       applyFile: (purpose, path) => applyFile(ctx, purpose, path),
       reportError: (e) => reportError(ctx, e),
       dismissToast: (id) => dismissToast(ctx, id),
+      showGraph: (graph, thresholds) => showGraph(ctx, graph, thresholds),
+      notify: (kind, message) => notify(ctx, kind, message),
     };
     return { ...initialState(), actions };
   });

@@ -54,6 +54,8 @@ export interface WorkbenchState {
   /** Why the prompt cannot be analyzed (shown under the prompt, not as a toast: it changes per keystroke). */
   readonly analysisError: string | null;
   readonly target: TargetDraft;
+  /** Trace option: keep at most this many features (the most influential); null = every active feature. */
+  readonly maxFeatures: number | null;
   readonly job: JobState | null;
   readonly graph: GraphSummary | null;
   readonly nodeThreshold: number;
@@ -88,6 +90,8 @@ export interface WorkbenchActions {
   setTarget(patch: Partial<TargetDraft>): void;
   /** A click on a predicted token: it becomes the target (or fills the next contrast slot). */
   chooseTargetToken(text: string, id: number): void;
+  /** The "Max features" field: a positive integer, or null (blank) for every active feature. */
+  setMaxFeatures(v: number | null): void;
   trace(): Promise<void>;
   cancelJob(): void;
   setNodeThreshold(v: number): void;
@@ -112,6 +116,9 @@ export interface WorkbenchActions {
   applyFile(purpose: FilePurpose, path: string): Promise<void>;
   reportError(e: unknown): void;
   dismissToast(id: number): void;
+  /** Shows a graph opened elsewhere (an explanation file, store/work), at its saved thresholds when given. */
+  showGraph(graph: GraphSummary, thresholds: { readonly nodeThreshold: number; readonly edgeThreshold: number } | null): void;
+  notify(kind: Toast['kind'], message: string): void;
 }
 
 export type SetState = (partial: Partial<WorkbenchState> | ((s: WorkbenchState) => Partial<WorkbenchState>)) => void;

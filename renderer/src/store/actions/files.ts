@@ -16,6 +16,22 @@ const FILTERS: Record<FilePurpose, readonly FileFilter[]> = {
   export: [{ name: 'Graph JSON', extensions: ['json'] }],
 };
 
+/** What the workspace browser lists per purpose (folders are always listed). */
+const SHOWN: Record<FilePurpose, RegExp> = {
+  model: /\.bin$/i,
+  dictionary: /^config\.ya?ml$/i,
+  graph: /\.(json|safetensors)$/i,
+  export: /\.json$/i,
+};
+
+/** A raw graph's metadata sidecar (`x.safetensors.json`): part of the raw graph, not a graph of its own. */
+export const isGraphSidecar = (name: string): boolean => /\.safetensors\.json$/i.test(name);
+
+/** Whether the workspace browser lists this entry for a purpose: folders always, files by kind, never sidecars. */
+export function listedFor(purpose: FilePurpose, e: { readonly kind: 'file' | 'dir'; readonly name: string }): boolean {
+  return e.kind === 'dir' || (SHOWN[purpose].test(e.name) && !isGraphSidecar(e.name));
+}
+
 /** A file name for an export: the prompt's first words, so several exports are told apart. */
 export function exportFileName(prompt: string): string {
   const stem = prompt.trim().split(/\s+/).slice(0, 5).join('-').replace(/[^A-Za-z0-9_-]+/g, '').toLowerCase();

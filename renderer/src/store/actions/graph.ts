@@ -9,6 +9,12 @@ import type { JobKind } from '../types';
 import { reportError, toast } from './feedback';
 import { refreshPaths } from './selection';
 
+/**
+ * The most edges a view asks for (the strongest by |weight|): more are not readable on one canvas, and the
+ * transfer and drawing would grow with them. The graph header says when a view is capped.
+ */
+export const MAX_VIEW_EDGES = 50_000;
+
 export interface PruneRequest {
   readonly graphId: string;
   readonly nodeThreshold: number;
@@ -18,7 +24,7 @@ export interface PruneRequest {
 
 export async function runPrune(ctx: Ctx, r: PruneRequest): Promise<void> {
   try {
-    const view = await ctx.client.call('graph.prune', { graphId: r.graphId, nodeThreshold: r.nodeThreshold, edgeThreshold: r.edgeThreshold });
+    const view = await ctx.client.call('graph.prune', { graphId: r.graphId, nodeThreshold: r.nodeThreshold, edgeThreshold: r.edgeThreshold, maxEdges: MAX_VIEW_EDGES });
     if (ctx.get().graph?.graphId !== r.graphId) return;
     ctx.set({ pruned: view, prunedRequestedAt: r.requestedAt });
     // Paths are searched within what is shown, so they follow the thresholds.
@@ -102,8 +108,10 @@ export async function trace(ctx: Ctx): Promise<void> {
   const t = toTargetChoice(s.target);
   if (!t.ok) return toast(ctx, 'error', t.message);
   const prompt = s.prompt;
+  // No maxFeatureNodes when the field is blank: the engine then keeps every active feature.
+  const params = s.maxFeatures !== null ? { prompt, target: t.target, maxFeatureNodes: s.maxFeatures } : { prompt, target: t.target };
   const graph = await runJob(ctx, 'trace', 'Trace', (signal) =>
-    ctx.client.call('graph.trace', { prompt, target: t.target }, {
+    ctx.client.call('graph.trace', params, {
       signal,
       onProgress: (progress) => {
         const job = ctx.get().job;

@@ -1,0 +1,158 @@
+/**
+ * Pure helpers for the causal-test panel and explanation files: interventions from graph nodes, default
+ * expectations and their wording, and the explanation content sent to the engine.
+ */
+import type { GraphNode, GraphSummary } from '../../../../shared/api';
+import type { ExplanationContent } from '../../../../shared/apiExplain';
+import type { Expectation } from '../../../../shared/explanation';
+import type { InterventionEdit, InterventionMode, InterventionRequest, InterventionRequestInput } from '../../../../shared/intervention';
+import type { WorkDoc } from './model';
+
+export type EditOp = 'ablate' | 'scale' | 'set';
+
+export interface InterventionDraft {
+  readonly op: EditOp;
+  /** Scale factor (scale) or value (set). */
+  readonly value: number;
+  readonly mode: InterventionMode;
+}
+
+/** The vocabulary id of a logit node (id `<layer>_<token>_<pos>`), else null. */
+export function logitToken(n: GraphNode): number | null {
+  if (n.kind !== 'logit') return null;
+  const t = Number(n.id.split('_')[1]);
+  return Number.isInteger(t) && t >= 0 ? t : null;
+}
+
+/** The graph's logit nodes, most probable first. */
+export function logitNodes(g: GraphSummary): GraphNode[] {
+  return g.nodes.filter((n) => n.kind === 'logit').sort((a, b) => (b.prob ?? 0) - (a.prob ?? 0));
+}
+
+/**
+ * `interventionRequestSchema.parse` for requests built here: the same defaults (the unit test checks them against
+ * the schema). The renderer bundle stubs zod out (scripts/renderer-zod-stub.mjs: only the engine validates), so
+ * the schema cannot fill them at run time.
+ */
+export function withDefaults(r: InterventionRequestInput): InterventionRequest {
+  return {
+    edits: r.edits.map((e) => (e.type === 'group' ? { ...e, errors: e.errors ?? [] } : e)),
+    mode: r.mode ?? 'frozen',
+    ...(r.target ? { target: r.target } : {}),
+    topK: r.topK ?? 10,
+    generate: r.generate ?? 0,
+    topFeatures: r.topFeatures ?? 10,
+  };
+}
+
+/**
+ * An intervention on some graph nodes: one feature/error edit for a single node, a group edit otherwise.
+ * Tokens and logits cannot be edited (skipped); errors cannot be `set` (scaled by 0 — ablated — instead is not
+ * guessed: the request is refused with a message). Defaults are filled by the schema.
+ */
+export function buildIntervention(
+  nodes: readonly GraphNode[],
+  draft: InterventionDraft,
+  opts: { readonly label?: string; readonly targetToken?: number | null } = {},
+): { ok: true; request: InterventionRequest; skipped: number } | { ok: false; message: string } {
+  const editable = nodes.filter((n) => n.kind === 'feature' || n.kind === 'error');
+  if (editable.length === 0) return { ok: false, message: 'Choose feature or error nodes to intervene on (tokens and logits cannot be edited).' };
+  if (draft.op === 'set' && editable.some((n) => n.kind === 'error')) return { ok: false, message: 'Error nodes can only be ablated or scaled, not set to a value.' };
+  const value = draft.op === 'ablate' ? undefined : draft.value;
+  if (value !== undefined && !Number.isFinite(value)) return { ok: false, message: 'Type a number for the value.' };
+  let edit: InterventionEdit;
+  if (editable.length === 1) {
+    const n = editable[0];
+    edit =
+      n.kind === 'feature'
+        ? { type: 'feature', layer: n.layer, feature: n.feature ?? 0, pos: n.pos, op: draft.op, ...(value !== undefined ? { value } : {}) }
+        : { type: 'error', layer: n.layer, pos: n.pos, op: draft.op === 'set' ? 'scale' : draft.op, ...(value !== undefined ? { value } : {}) };
+  } else {
+    edit = {
+      type: 'group',
+      ...(opts.label ? { label: opts.label.slice(0, 200) } : {}),
+      op: draft.op,
+      ...(value !== undefined ? { value } : {}),
+      features: editable.filter((n) => n.kind === 'feature').map((n) => ({ layer: n.layer, feature: n.feature ?? 0, pos: n.pos })),
+      errors: editable.filter((n) => n.kind === 'error').map((n) => ({ layer: n.layer, pos: n.pos })),
+    };
+  }
+  const request = withDefaults({
+    edits: [edit],
+    mode: draft.mode,
+    ...(opts.targetToken !== undefined && opts.targetToken !== null ? { target: { kind: 'token', token: opts.targetToken } } : {}),
+  });
+  return { ok: true, request, skipped: nodes.length - editable.length };
+}
+
+export type ExpectationKind = Expectation['kind'];
+
+/** A reasonable expectation of each kind for a token (contrast: the token against the runner-up). */
+export function defaultExpectation(kind: ExpectationKind, token: number, other: number, op: EditOp): Expectation {
+  switch (kind) {
+    case 'probDrop':
+      return { kind, token, atLeastFraction: 0.5 };
+    case 'probAtLeast':
+      return { kind, token, value: 0.5 };
+    case 'probAtMost':
+      return { kind, token, value: 0.1 };
+    case 'logitChange':
+      return op === 'scale' ? { kind, token, atLeast: 0 } : { kind, token, atMost: 0 };
+    case 'contrastSign':
+      return { kind, a: token, b: other, sign: 'flips' };
+  }
+}
+
+const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+
+/** The expectation in words; `tok` names a token id. */
+export function describeExpectation(e: Expectation, tok: (id: number) => string): string {
+  switch (e.kind) {
+    case 'probDrop':
+      return `p(${tok(e.token)}) drops by at least ${pct(e.atLeastFraction)}`;
+    case 'probAtLeast':
+      return `p(${tok(e.token)}) is at least ${pct(e.value)}`;
+    case 'probAtMost':
+      return `p(${tok(e.token)}) is at most ${pct(e.value)}`;
+    case 'logitChange': {
+      const parts = [e.atLeast !== undefined ? `≥ ${e.atLeast}` : null, e.atMost !== undefined ? `≤ ${e.atMost}` : null].filter(Boolean);
+      return `logit(${tok(e.token)}) changes by ${parts.length ? parts.join(' and ') : 'any amount'}`;
+    }
+    case 'contrastSign':
+      return `logit(${tok(e.a)}) − logit(${tok(e.b)}) ${e.sign === 'flips' ? 'changes sign' : `is ${e.sign}`}`;
+  }
+}
+
+/** The explanation content the engine saves (tests carry their latest result). */
+export function explanationContent(graphId: string, doc: WorkDoc, nodeThreshold: number, edgeThreshold: number, results: Readonly<Record<string, WorkDoc['tests'][number]['result']>>): ExplanationContent {
+  return {
+    graphId,
+    work: doc.work,
+    tests: doc.tests.map((t) => {
+      const r = results[t.id] ?? t.result;
+      return r ? { ...t, result: r } : t;
+    }),
+    nodeThreshold,
+    edgeThreshold,
+  };
+}
+
+/** A path for an explanation file: `NAME.circuit.json` (the suffix added when missing), in `dir` unless a path was typed. */
+export function explanationPath(typed: string, dir: string | null): string | null {
+  let t = typed.trim();
+  if (!t) return null;
+  if (!/\.circuit\.json$/i.test(t)) t = `${t.replace(/\.json$/i, '')}.circuit.json`;
+  if (/^([A-Za-z]:)?[\\/]/.test(t) || !dir) return t;
+  return `${dir}${dir.includes('\\') && !dir.includes('/') ? '\\' : '/'}${t}`;
+}
+
+/** A file name from the prompt's first words. */
+export function explanationFileName(prompt: string): string {
+  const stem = prompt.trim().split(/\s+/).slice(0, 5).join('-').replace(/[^A-Za-z0-9_-]+/g, '').toLowerCase();
+  return `${stem || 'explanation'}.circuit.json`;
+}
+
+/** Node id → index for a graph. */
+export function nodeIndexById(g: GraphSummary | null): Map<string, number> {
+  return new Map((g?.nodes ?? []).map((n) => [n.id, n.index]));
+}
