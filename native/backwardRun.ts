@@ -3,7 +3,7 @@ import type { Dictionary } from '../shared/dictionary';
 import type { ModelSpec } from '../shared/model';
 import type { Tensor } from '../shared/tensor';
 import { getProgram, ort } from './session';
-import { backwardIO, buildBackwardProgram } from './programs/backward';
+import { backwardIO, backwardOutputLayers, buildBackwardProgram } from './programs/backward';
 
 /** Everything the backward pass needs from one prompt (frozen quantities and node vectors). */
 export interface BackwardContext {
@@ -13,14 +13,17 @@ export interface BackwardContext {
   /** Per layer [T] frozen RMS of ln2, and of the final norm. */
   readonly s2: readonly Float32Array[];
   readonly sFinal: Float32Array;
-  /** Per output layer k: decoder rows [T, d, n_k], their slots in feature order, error vectors [T, d]. */
+  /**
+   * Per output layer k, [T, n_k + 1, d]: at each position the activation-scaled decoder rows written into
+   * layer k (padded to the busiest position's n_k), then the error vector ε[k, p].
+   */
   readonly dec: readonly Tensor[];
-  readonly gidx: readonly BigInt64Array[];
-  readonly err: readonly Tensor[];
+  /** Per output layer k and decoder row: its position and slot (< n_k) in dec_k, and its feature's column. */
+  readonly decPos: readonly Int32Array[];
+  readonly decSlot: readonly Int32Array[];
+  readonly decFeature: readonly Int32Array[];
   /** [T, d] token embeddings. */
   readonly emb: Tensor;
-  /** CLT: feature column of each decoder row, and the number of active features. */
-  readonly rowFeature?: BigInt64Array;
   readonly nFeatures: number;
 }
 
@@ -31,15 +34,177 @@ export interface TargetBatch {
   readonly vec: Float32Array;
 }
 
+const small = new WeakMap<ModelSpec, boolean>();
+
 /**
- * Maps target vectors from their read point into the residual stream: through the frozen final norm for
+ * Small models (< 50M parameters) keep onnxruntime's arena (repeated runs ~2× faster: no fresh pages for the
+ * intermediates) and run single-threaded (their ops are too small to gain from a second thread, which only
+ * adds synchronization and stalls when the machine is busy). Each per-`top` session keeps its arena at its
+ * peak, so large models run without it (and with onnxruntime's default threads): FLOP-bound anyway, and the
+ * retained memory would be gigabytes.
+ */
+function isSmall(spec: ModelSpec): boolean {
+  let s = small.get(spec);
+  if (s === undefined) {
+    let params = 0;
+    for (const t of new Set(spec.weights.values())) params += t.data.length;
+    small.set(spec, (s = params < 50_000_000));
+  }
+  return s;
+}
+
+/** Feeds and output columns of one context truncated to its first Tp positions. */
+interface Prepared {
+  readonly feeds: Record<string, ort.Tensor>;
+  /** Per layer [Tp]: 1 / frozen ln2 RMS (fed per batch, repeated over the batch: [1, Tp·B]). */
+  readonly invS2: Float32Array[];
+  /** Per `top`: the program's output rows. */
+  readonly byTop: Map<number, OutputLayout>;
+}
+
+const prepared = new WeakMap<BackwardContext, Map<number, Prepared>>();
+
+function prepare(spec: ModelSpec, ctx: BackwardContext, Tp: number): Prepared {
+  let byT = prepared.get(ctx);
+  if (!byT) prepared.set(ctx, (byT = new Map()));
+  let p = byT.get(Tp);
+  if (p) return p;
+  const { nLayers: L, dModel: d, nHeads: H, nKvHeads: K } = spec.config;
+  const G = H / K;
+  const T = ctx.T;
+  const feeds: Record<string, ort.Tensor> = {};
+  const embT = new Float32Array(d * Tp);
+  for (let t = 0; t < Tp; t++) for (let j = 0; j < d; j++) embT[j * Tp + t] = ctx.emb.data[t * d + j];
+  feeds.emb = new ort.Tensor('float32', embT, [d, Tp, 1]);
+  const invS2: Float32Array[] = [];
+  for (let l = 0; l < L; l++) {
+    // [K, 1, key, (group member, query)]: each kv head's group of transposed patterns side by side.
+    const pat = ctx.patT[l].data;
+    const patT = new Float32Array(H * Tp * Tp);
+    for (let kv = 0; kv < K; kv++) {
+      for (let k = 0; k < Tp; k++) {
+        for (let gi = 0; gi < G; gi++) {
+          const src = ((kv * G + gi) * T + k) * T;
+          patT.set(pat.subarray(src, src + Tp), (kv * Tp + k) * G * Tp + gi * Tp);
+        }
+      }
+    }
+    feeds[backwardIO.patT(l)] = new ort.Tensor('float32', patT, [K, 1, Tp, G * Tp]);
+    const inv = new Float32Array(Tp);
+    for (let t = 0; t < Tp; t++) inv[t] = 1 / ctx.s2[l][t];
+    invS2.push(inv);
+    const [, n1] = ctx.dec[l].shape;
+    feeds[backwardIO.dec(l)] = new ort.Tensor('float32', ctx.dec[l].data.subarray(0, Tp * n1 * d), [Tp, n1, d]);
+  }
+  p = { feeds, invS2, byTop: new Map() };
+  byT.set(Tp, p);
+  return p;
+}
+
+/** A program's output rows: which stacked contraction row (gidx) fills which full-row column (cols). */
+interface OutputLayout {
+  readonly gidx: ort.Tensor;
+  readonly cols: Int32Array;
+  /** Some column repeats (CLT: one decoder row per output layer): entries add up. */
+  readonly repeats: boolean;
+}
+
+/** The output layout of a program for `top`: every stacked row that can be nonzero, in full-row column order. */
+function outputLayout(spec: ModelSpec, ctx: BackwardContext, prep: Prepared, Tp: number, top: number): OutputLayout {
+  let lay = prep.byTop.get(top);
+  if (lay) return lay;
+  const L = spec.config.nLayers;
+  const T = ctx.T;
+  const A = ctx.nFeatures;
+  const layers = backwardOutputLayers(top, L);
+  // The program stacks, per position, each output layer's n_k + 1 rows (in `layers` order), then the token.
+  const base = new Map<number, number>(); // offset of each output layer's rows within a position
+  let S = 0;
+  for (const k of layers) {
+    base.set(k, S);
+    S += ctx.dec[k].shape[1];
+  }
+  const tokenBase = S;
+  S += 1;
+  let R = Tp;
+  for (const k of layers) {
+    R += Tp;
+    for (const p of ctx.decPos[k]) if (p < Tp) R++;
+  }
+  const idx = new Int32Array(R);
+  const cols = new Int32Array(R);
+  let j = 0;
+  const sorted = [...layers].sort((a, b) => a - b);
+  for (const k of sorted) {
+    const pos = ctx.decPos[k];
+    const slot = ctx.decSlot[k];
+    const feature = ctx.decFeature[k];
+    const b0 = base.get(k)!;
+    for (let r = 0; r < pos.length; r++) {
+      if (pos[r] >= Tp) continue;
+      idx[j] = pos[r] * S + b0 + slot[r];
+      cols[j++] = feature[r];
+    }
+  }
+  for (const k of sorted) {
+    const n1 = ctx.dec[k].shape[1];
+    const b0 = base.get(k)!;
+    for (let t = 0; t < Tp; t++) {
+      idx[j] = t * S + b0 + n1 - 1;
+      cols[j++] = A + k * T + t;
+    }
+  }
+  for (let t = 0; t < Tp; t++) {
+    idx[j] = t * S + tokenBase;
+    cols[j++] = A + L * T + t;
+  }
+  const seen = new Uint8Array(A + L * T + T);
+  let repeats = false;
+  for (let i = 0; i < R; i++) {
+    if (seen[cols[i]]) repeats = true;
+    seen[cols[i]] = 1;
+  }
+  lay = { gidx: new ort.Tensor('int32', idx, [R]), cols, repeats };
+  prep.byTop.set(top, lay);
+  return lay;
+}
+
+/** Where runBackward writes a batch's rows: row b at data[(row0 + b)·stride …], C values each. */
+export interface RowsOut {
+  readonly data: Float32Array;
+  readonly row0: number;
+  readonly stride: number;
+}
+
+/**
+ * One batch of target rows, C = A + L·T + T values each, written into `out` (e.g. the final adjacency or a
+ * row store), whose rows must start zeroed: only the entries that can be nonzero are written. New [B, C] rows
+ * when not given. A target at position p only depends on positions ≤ p (causal attention), so the program
+ * runs on the first max(p)+1 positions only: a batch of early targets costs proportionally less. Target
+ * vectors are mapped from their read point into the residual stream here: through the frozen final norm for
  * logits (⊙ gain / RMS), through the frozen ln2 for features reading mlp.hook_in.
  */
-function residualInjections(spec: ModelSpec, dict: Dictionary, ctx: BackwardContext, batch: TargetBatch): Float32Array {
+export async function runBackward(spec: ModelSpec, dict: Dictionary, ctx: BackwardContext, batch: TargetBatch, out?: RowsOut): Promise<RowsOut> {
+  const B = batch.layer.length;
   const d = spec.config.dModel;
   const L = spec.config.nLayers;
-  const out = new Float32Array(batch.vec.length);
-  for (let b = 0; b < batch.layer.length; b++) {
+  const C = ctx.nFeatures + L * ctx.T + ctx.T;
+  const dst = out ?? { data: new Float32Array(B * C), row0: 0, stride: C };
+  if (dst.stride < C || (dst.row0 + B - 1) * dst.stride + C > dst.data.length) throw new RangeError(`runBackward: the output cannot hold ${B} rows of ${C}`);
+  let top = 0;
+  let lo = L;
+  let Tp = 1;
+  for (let b = 0; b < B; b++) {
+    top = Math.max(top, batch.layer[b]);
+    lo = Math.min(lo, batch.layer[b]);
+    Tp = Math.max(Tp, batch.pos[b] + 1);
+  }
+  const smallModel = isSmall(spec);
+  const session = await getProgram(`${spec.fingerprint}|${dict.fingerprint}|backward|${top}|${lo}`, () => buildBackwardProgram(spec, dict, top, lo), { arena: smallModel, memPattern: false, threads: smallModel ? 1 : undefined });
+  const prep = prepare(spec, ctx, Tp);
+  const vecT = new Float32Array(d * B);
+  const masks = new Map<number, Float32Array>();
+  for (let b = 0; b < B; b++) {
     const l = batch.layer[b];
     const p = batch.pos[b];
     let gain: Float32Array | null = null;
@@ -51,105 +216,73 @@ function residualInjections(spec: ModelSpec, dict: Dictionary, ctx: BackwardCont
       gain = spec.weights.get(`blocks.${l}.ln2.w`)!.data;
       rms = ctx.s2[l][p];
     }
-    for (let j = 0; j < d; j++) out[b * d + j] = (batch.vec[b * d + j] * (gain ? gain[j] : 1)) / rms;
+    for (let j = 0; j < d; j++) vecT[j * B + b] = (batch.vec[b * d + j] * (gain ? gain[j] : 1)) / rms;
+    let m = masks.get(l);
+    if (!m) masks.set(l, (m = new Float32Array(Tp * B)));
+    m[p * B + b] = 1;
   }
-  return out;
-}
-
-/**
- * onnxruntime's arena makes repeated runs ~2× faster here (no fresh pages for large intermediates), but each of
- * the per-`top` backward sessions keeps its own arena at its peak. Small models keep it; for large models the
- * run is FLOP-bound anyway and the retained memory would be gigabytes, so they run without it.
- */
-function useArena(spec: ModelSpec): boolean {
-  let params = 0;
-  for (const t of new Set(spec.weights.values())) params += t.data.length;
-  return params < 50_000_000;
-}
-
-/** Column map from a program run over the first `Tp` positions to the full row layout (A + L·T + T). */
-function columnMap(dict: Dictionary, ctx: BackwardContext, L: number, Tp: number, kept: readonly number[]): Int32Array {
-  const A = ctx.nFeatures;
-  const T = ctx.T;
-  const featureCols = dict.kind === 'clt' ? A : kept.length;
-  const map = new Int32Array(featureCols + L * Tp + Tp);
-  if (dict.kind === 'clt') for (let i = 0; i < A; i++) map[i] = i;
-  else kept.forEach((c, j) => (map[j] = c));
-  let j = featureCols;
-  for (let l = 0; l < L; l++) for (let p = 0; p < Tp; p++) map[j++] = A + l * T + p;
-  for (let p = 0; p < Tp; p++) map[j++] = A + L * T + p;
-  return map;
-}
-
-/**
- * One batch of target rows, in the full layout [B, A + L·T + T]. A target at position p only depends on
- * positions ≤ p (causal attention), so the program runs on the first max(p)+1 positions only: a batch of early
- * targets costs proportionally less.
- */
-export async function runBackward(spec: ModelSpec, dict: Dictionary, ctx: BackwardContext, batch: TargetBatch): Promise<{ rows: Float32Array; cols: number }> {
-  const B = batch.layer.length;
-  const d = spec.config.dModel;
-  const L = spec.config.nLayers;
-  const H = spec.config.nHeads;
-  const T = ctx.T;
-  let top = 0;
-  let Tp = 1;
-  for (let b = 0; b < B; b++) {
-    top = Math.max(top, batch.layer[b]);
-    Tp = Math.max(Tp, batch.pos[b] + 1);
-  }
-  const session = await getProgram(`${spec.fingerprint}|${dict.fingerprint}|backward|${top}`, () => buildBackwardProgram(spec, dict, top), { arena: useArena(spec) });
-  const feeds: Record<string, ort.Tensor> = {
-    tgt_layer: new ort.Tensor('int64', BigInt64Array.from(batch.layer, BigInt), [B]),
-    tgt_pos: new ort.Tensor('int64', BigInt64Array.from(batch.pos, BigInt), [B]),
-    tgt_vec: new ort.Tensor('float32', residualInjections(spec, dict, ctx, batch), [B, d]),
-    emb: new ort.Tensor('float32', ctx.emb.data.subarray(0, Tp * d), [Tp, 1, d]),
+  const lay = outputLayout(spec, ctx, prep, Tp, top);
+  const { nHeads: H, nKvHeads: K } = spec.config;
+  const G = H / K;
+  const col = new Int32Array(G * B); // the top layer's pattern column of each target, per group member
+  for (let gi = 0; gi < G; gi++) for (let b = 0; b < B; b++) col[gi * B + b] = gi * Tp + batch.pos[b];
+  const batchFeeds: Record<string, ort.Tensor> = {
+    gidx: lay.gidx,
+    tgt_vec: new ort.Tensor('float32', vecT, [d, 1, B]),
+    tgt_col: new ort.Tensor('int32', col, [G, B]),
   };
-  const kept: number[] = []; // PLT: full feature column of each kept decoder row, in output order
-  const keptRowFeature: bigint[] = [];
-  let featureBase = 0;
+  for (let l = lo; l <= top; l++) batchFeeds[backwardIO.mask(l)] = new ort.Tensor('float32', masks.get(l) ?? new Float32Array(Tp * B), [1, Tp, B]);
+  const wantsS2 = (l: number) => session.inputNames.includes(backwardIO.s2(l));
   for (let l = 0; l < L; l++) {
-    const pat = ctx.patT[l].data;
-    let patT = pat;
-    if (Tp < T) {
-      patT = new Float32Array(H * Tp * Tp);
-      for (let h = 0; h < H; h++) for (let k = 0; k < Tp; k++) patT.set(pat.subarray((h * T + k) * T, (h * T + k) * T + Tp), (h * Tp + k) * Tp);
+    if (!wantsS2(l)) continue;
+    const inv = prep.invS2[l];
+    const row = new Float32Array(Tp * B);
+    for (let t = 0; t < Tp; t++) row.fill(inv[t], t * B, (t + 1) * B);
+    batchFeeds[backwardIO.s2(l)] = new ort.Tensor('float32', row, [1, Tp * B]);
+  }
+  // Programs for lower `top` declare fewer inputs; feed only what this one takes (weights are added by run).
+  const wanted: Record<string, ort.Tensor> = {};
+  for (const k of session.inputNames) {
+    const t = batchFeeds[k] ?? prep.feeds[k];
+    if (t) wanted[k] = t;
+  }
+  // The program's output [R, B] goes to a pooled buffer: fresh memory costs a page fault per 4 KB on first touch.
+  const R = lay.cols.length;
+  const scratch = takeScratch(R * B);
+  try {
+    const part = scratch.subarray(0, R * B);
+    await session.run(wanted, { cols: new ort.Tensor('float32', part, [R, B]) });
+    scatterRows(part, lay, B, dst);
+  } finally {
+    scratchPool.push(scratch);
+  }
+  return dst;
+}
+
+const scratchPool: Float32Array[] = [];
+
+function takeScratch(n: number): Float32Array {
+  const i = scratchPool.findIndex((s) => s.length >= n);
+  if (i >= 0) return scratchPool.splice(i, 1)[0];
+  scratchPool.length = 0; // all too small: let them go
+  return new Float32Array(n);
+}
+
+/**
+ * Rows of `out` from part [R, B]: row b, column cols[j] = part[j, b]. In blocks of part rows so that both sides
+ * stay in cache. Columns not listed are left alone: the caller's rows start zeroed.
+ */
+function scatterRows(part: Float32Array, lay: OutputLayout, B: number, out: RowsOut): void {
+  const { data, row0, stride } = out;
+  const { cols, repeats } = lay;
+  const R = cols.length;
+  const BLOCK = 32;
+  for (let j0 = 0; j0 < R; j0 += BLOCK) {
+    const j1 = Math.min(R, j0 + BLOCK);
+    for (let b = 0; b < B; b++) {
+      const o = (row0 + b) * stride;
+      if (repeats) for (let j = j0; j < j1; j++) data[o + cols[j]] += part[j * B + b];
+      else for (let j = j0; j < j1; j++) data[o + cols[j]] = part[j * B + b];
     }
-    feeds[backwardIO.patT(l)] = new ort.Tensor('float32', patT, [H, Tp, Tp]);
-    feeds[backwardIO.s2(l)] = new ort.Tensor('float32', ctx.s2[l].subarray(0, Tp).map((x) => 1 / x), [Tp, 1, 1]);
-    const [, , n] = ctx.dec[l].shape;
-    feeds[backwardIO.dec(l)] = new ort.Tensor('float32', ctx.dec[l].data.subarray(0, Tp * d * n), [Tp, d, n]);
-    const limit = BigInt(Tp * n);
-    const gidx = ctx.gidx[l];
-    const keep: bigint[] = [];
-    for (let r = 0; r < gidx.length; r++) {
-      if (gidx[r] >= limit) continue;
-      keep.push(gidx[r]);
-      if (ctx.rowFeature) keptRowFeature.push(ctx.rowFeature[featureBase + r]);
-      else kept.push(featureBase + r);
-    }
-    featureBase += gidx.length;
-    feeds[backwardIO.gidx(l)] = new ort.Tensor('int64', BigInt64Array.from(keep), [keep.length]);
-    feeds[backwardIO.err(l)] = new ort.Tensor('float32', ctx.err[l].data.subarray(0, Tp * d), [Tp, 1, d]);
   }
-  if (ctx.rowFeature) {
-    feeds.row_feature = new ort.Tensor('int64', BigInt64Array.from(keptRowFeature), [keptRowFeature.length]);
-    feeds.n_features = new ort.Tensor('int64', BigInt64Array.of(BigInt(ctx.nFeatures)), [1]);
-  }
-  // Programs for lower `top` declare fewer inputs; feed only what this one takes.
-  const wanted = new Set(session.inputNames);
-  for (const k of Object.keys(feeds)) if (!wanted.has(k)) delete feeds[k];
-  const out = await session.run(feeds);
-  const part = out.rows.data as Float32Array;
-  const cols = ctx.nFeatures + L * T + T;
-  const map = columnMap(dict, ctx, L, Tp, kept);
-  if (map.length === cols && Tp === T) return { rows: part, cols }; // identity layout: nothing to move
-  const rows = new Float32Array(B * cols);
-  const pc = map.length;
-  for (let b = 0; b < B; b++) {
-    const src = b * pc;
-    const dst = b * cols;
-    for (let j = 0; j < pc; j++) rows[dst + map[j]] = part[src + j];
-  }
-  return { rows, cols };
 }

@@ -14,7 +14,8 @@ const cache = new Map<string, Promise<Session>>();
 export interface Program {
   readonly session: Session;
   readonly inputNames: readonly string[];
-  run(feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType>;
+  /** `outputs`: preallocated output tensors, written in place (e.g. views into a caller's buffer). */
+  run(feeds: Record<string, ort.Tensor>, outputs?: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType>;
 }
 
 const programs = new Map<string, Promise<Program>>();
@@ -27,7 +28,7 @@ export function getProgram(key: string, build: () => BuiltProgram, opts: Session
       const ext: Record<string, ort.Tensor> = {};
       for (const [name, t] of built!.externals) ext[name] = new ort.Tensor('float32', t.data, [...t.shape]);
       built = null;
-      return { session, inputNames: session.inputNames, run: (feeds) => session.run({ ...feeds, ...ext }) };
+      return { session, inputNames: session.inputNames, run: (feeds, outputs) => (outputs ? session.run({ ...feeds, ...ext }, outputs) : session.run({ ...feeds, ...ext })) };
     });
     p.catch(() => programs.delete(key));
     programs.set(key, p);
@@ -55,6 +56,14 @@ export interface SessionOptions {
    * after each run instead of being held per session.
    */
   readonly arena?: boolean;
+  /**
+   * onnxruntime's memory pattern: planned from the first run of each input shape, and applied from the second —
+   * whose one big fresh block costs about as much as the first run. Programs run on ever-changing shapes
+   * (the backward program) turn it off.
+   */
+  readonly memPattern?: boolean;
+  /** Threads for one operator (overrides the process-wide setting). */
+  readonly threads?: number;
 }
 
 export function getSession(key: string, build: () => Uint8Array, opts: SessionOptions = {}): Promise<Session> {
@@ -65,7 +74,8 @@ export function getSession(key: string, build: () => Uint8Array, opts: SessionOp
       executionProviders: ['cpu'],
       logSeverityLevel: 3,
       enableCpuMemArena: opts.arena ?? true,
-      ...(settings.intraOpThreads ? { intraOpNumThreads: settings.intraOpThreads } : {}),
+      enableMemPattern: opts.memPattern ?? true,
+      ...(opts.threads || settings.intraOpThreads ? { intraOpNumThreads: opts.threads || settings.intraOpThreads } : {}),
     });
     // A failed build must not poison the cache: the next call tries again.
     s.catch(() => cache.delete(key));

@@ -41,3 +41,35 @@ describe('packAdjacency', () => {
     expect(Array.from(got)).toEqual(Array.from(want));
   });
 });
+
+describe('packAdjacency, adjacency larger than the stored rows (N > cols)', () => {
+  it.each([1, 2, 3, 4, 5, 6])('random layout %i: in place = separate', (seed) => {
+    const rand = mulberry32(100 + seed);
+    const A = 20 + Math.floor(rand() * 30);
+    const extra = 5 + Math.floor(rand() * 10);
+    const K = 1 + Math.floor(rand() * 6);
+    // Every feature kept (identity columns) for odd seeds; else a few dropped, still N > cols.
+    const F = seed % 2 ? A : A - Math.floor(rand() * Math.min(K, 3));
+    const cols = A + extra;
+    const N = F + extra + K;
+    const store = new RowStore(K + F, cols, N * N);
+    const rows: Float32Array[] = [];
+    for (let i = 0; i < K + F; i++) {
+      const r = Float32Array.from({ length: cols }, () => (rand() < 0.5 ? 0 : rand() * 2 - 1));
+      rows.push(r);
+      store.add(r);
+    }
+    const logitSlots = Int32Array.from({ length: K }, (_, k) => k);
+    const featureSlots = Int32Array.from({ length: F }, (_, i) => K + i).sort(() => rand() - 0.5);
+    const selectedCols = [...Array(A).keys()].sort(() => rand() - 0.5).slice(0, F).sort((a, b) => a - b);
+    const colToNode = new Int32Array(cols).fill(-1);
+    selectedCols.forEach((c, n) => (colToNode[c] = n));
+    for (let c = A; c < cols; c++) colToNode[c] = F + (c - A);
+    expect(N > cols).toBe(true);
+    const want = naive(rows, [...featureSlots], [...logitSlots], colToNode, N);
+    const got = packAdjacency(store, { N, colToNode, featureSlots, logitSlots });
+    expect(got.buffer).toBe(store.data.buffer); // packed in place
+    expect(got.length).toBe(N * N);
+    expect(Array.from(got)).toEqual(Array.from(want));
+  });
+});

@@ -46,6 +46,8 @@ export interface EngineServiceOptions {
   readonly dataDir?: string | null;
   /** Where unexpected errors' stacks go (default: stderr). */
   readonly log?: (text: string) => void;
+  /** Warm attribution up in the background after a model or dictionary opens (default true). */
+  readonly warmUp?: boolean;
 }
 
 /** Progress events are sent at most this often per request. */
@@ -87,6 +89,7 @@ export async function createEngineService(opts: EngineServiceOptions): Promise<E
   // they are not subject to the workspace.
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(p));
   const session = await EngineSession.create(ws.root, { model: abs(opts.model), dictionary: abs(opts.dictionary) });
+  if (opts.warmUp ?? true) session.startWarmUp();
   const graphs = new GraphStore();
   const dataRoot = ws.root ?? (opts.dataDir ? realpathDeepest(path.resolve(opts.dataDir)) : null);
   const explain = explainHandlers({ session, graphs, ws, dataRoot, runTag: `${Date.now().toString(36)}${randomBytes(3).toString('hex')}` });
@@ -99,17 +102,22 @@ export async function createEngineService(opts: EngineServiceOptions): Promise<E
       ctx.progress({ phase: 'model', done: 0, total: 1 });
       const file = ws.resolve(p.path, [assetsDir]);
       const tok = p.tokenizer === undefined ? undefined : ws.resolve(p.tokenizer, [assetsDir]);
+      session.stopWarmUp();
       await session.openModel(file, tok);
+      if (opts.warmUp ?? true) session.startWarmUp();
       return session.info();
     },
     'dictionary.open': async (p, ctx) => {
       ctx.progress({ phase: 'dictionary', done: 0, total: 1 });
+      session.stopWarmUp();
       await session.openDictionary(ws.resolve(p.path, [assetsDir]));
+      if (opts.warmUp ?? true) session.startWarmUp();
       return session.info();
     },
     'files.list': async (p) => listDirectory(ws, p.dir),
     'prompt.analyze': async (p) => analyzePrompt(session.model, p.prompt),
     'graph.trace': async (p, ctx) => {
+      session.stopWarmUp();
       const t0 = performance.now();
       const g = await tracePrompt(session.model, session.dictionary, p, ctx.signal, ctx.progress);
       const ms = performance.now() - t0;
@@ -210,6 +218,7 @@ export async function createEngineService(opts: EngineServiceOptions): Promise<E
     },
     async close() {
       closed = true;
+      session.stopWarmUp();
       for (const ch of channels.values()) for (const a of ch.values()) a.abort();
       channels.clear();
       graphs.clear();

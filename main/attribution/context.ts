@@ -49,61 +49,87 @@ export async function buildPromptContext(spec: ModelSpec, dict: Dictionary, toke
   const V = spec.config.vocabSize;
   const lastLogits = run.get('logits')!.data.slice((T - 1) * V, T * V);
 
-  // Decoder rows written into each output layer k, grouped by position and padded to the busiest position.
-  const dec: Tensor[] = [];
-  const gidx: BigInt64Array[] = [];
-  const rowFeature: number[] = [];
-  for (let k = 0; k < L; k++) {
-    const rows: number[] = [];
-    for (let i = 0; i < features.count; i++) {
-      const src = features.layer[i];
-      if (dict.kind === 'plt' ? src === k : src <= k) rows.push(i);
-    }
-    const perPos = new Int32Array(T);
-    for (const i of rows) perPos[features.pos[i]]++;
-    const n = Math.max(1, ...perPos);
-    const data = new Float32Array(T * d * n); // [T, d, n]: the backward contracts [T, B, d] × [T, d, n]
-    const idx = new BigInt64Array(rows.length);
-    const used = new Int32Array(T);
-    rows.forEach((i, r) => {
-      const p = features.pos[i];
-      const slot = used[p]++;
-      idx[r] = BigInt(p * n + slot);
-      const src = features.layer[i];
-      const W = dict.layers[src].W_dec;
-      const f = features.feature[i];
-      const a = features.value[i];
-      const span = dict.kind === 'plt' ? 1 : W.shape[1];
-      const off = dict.kind === 'plt' ? f * d : (f * span + (k - src)) * d;
-      for (let j = 0; j < d; j++) data[(p * d + j) * n + slot] = a * W.data[off + j];
-      if (dict.kind === 'clt') rowFeature.push(i);
-    });
-    dec.push({ data, shape: [T, d, n] });
-    gidx.push(idx);
-  }
+  const { dec, decPos, decSlot, decFeature } = decoderBlocks(dict, features, err, L, T, d);
   const frozen = new Map(frozenNames.map((n) => [n, run.get(n)!]));
   const H = spec.config.nHeads;
-  const patT = layers.map((l) => {
-    // [H, key, query] = pattern[h, query, key] / s1[key]: the transposed attention with the frozen ln1 RMS folded in.
-    const p = run.get(`blocks.${l}.attn.hook_pattern`)!.data;
-    const s1 = run.get(`blocks.${l}.ln1.hook_scale`)!.data;
-    const out = new Float32Array(H * T * T);
-    for (let h = 0; h < H; h++) for (let q = 0; q < T; q++) for (let k = 0; k <= q; k++) out[(h * T + k) * T + q] = p[(h * T + q) * T + k] / s1[k];
-    return { data: out, shape: [H, T, T] };
-  });
+  const patT = layers.map((l) => transposedPattern(run.get(`blocks.${l}.attn.hook_pattern`)!.data, run.get(`blocks.${l}.ln1.hook_scale`)!.data, H, T));
   const backward: BackwardContext = {
     T,
     patT,
     s2: layers.map((l) => run.get(`blocks.${l}.ln2.hook_scale`)!.data),
     sFinal: run.get('ln_final.hook_scale')!.data,
     dec,
-    gidx,
-    err,
+    decPos,
+    decSlot,
+    decFeature,
     emb: drop0(run.get('hook_embed')!),
-    ...(dict.kind === 'clt' ? { rowFeature: BigInt64Array.from(rowFeature, BigInt) } : {}),
     nFeatures: features.count,
   };
   return { tokens, T, lastLogits, features, backward, x, y, err, embed: backward.emb, pre: enc.pre!, frozen };
+}
+
+/**
+ * Decoder rows written into each output layer k, grouped by position and padded to the busiest position,
+ * followed at each position by the error vector (the backward contracts both in one batched matmul). Plain
+ * loops: this runs on every attribution call.
+ */
+function decoderBlocks(dict: Dictionary, features: ActiveFeatures, err: Tensor[], L: number, T: number, d: number) {
+  const dec: Tensor[] = [];
+  const decPos: Int32Array[] = [];
+  const decSlot: Int32Array[] = [];
+  const decFeature: Int32Array[] = [];
+  const A = features.count;
+  const rows = new Int32Array(A);
+  for (let k = 0; k < L; k++) {
+    let R = 0;
+    for (let i = 0; i < A; i++) {
+      const src = features.layer[i];
+      if (dict.kind === 'plt' ? src === k : src <= k) rows[R++] = i;
+    }
+    const perPos = new Int32Array(T);
+    for (let r = 0; r < R; r++) perPos[features.pos[rows[r]]]++;
+    let n = 0;
+    for (let t = 0; t < T; t++) n = Math.max(n, perPos[t]);
+    const n1 = n + 1;
+    const data = new Float32Array(T * n1 * d); // [T, n + 1, d]
+    const pos = new Int32Array(R);
+    const slots = new Int32Array(R);
+    const used = new Int32Array(T);
+    for (let r = 0; r < R; r++) {
+      const i = rows[r];
+      const p = features.pos[i];
+      const slot = used[p]++;
+      pos[r] = p;
+      slots[r] = slot;
+      const src = features.layer[i];
+      const W = dict.layers[src].W_dec;
+      const Wd = W.data;
+      const f = features.feature[i];
+      const a = features.value[i];
+      const off = dict.kind === 'plt' ? f * d : (f * W.shape[1] + (k - src)) * d;
+      const o = (p * n1 + slot) * d;
+      for (let j = 0; j < d; j++) data[o + j] = a * Wd[off + j];
+    }
+    const e = err[k].data;
+    for (let p = 0; p < T; p++) data.set(e.subarray(p * d, (p + 1) * d), (p * n1 + n) * d);
+    dec.push({ data, shape: [T, n1, d] });
+    decPos.push(pos);
+    decSlot.push(slots);
+    decFeature.push(rows.slice(0, R));
+  }
+  return { dec, decPos, decSlot, decFeature };
+}
+
+/** [H, key, query] = pattern[h, query, key] / s1[key]: the transposed attention with the frozen ln1 RMS folded in. */
+function transposedPattern(p: Float32Array, s1: Float32Array, H: number, T: number): Tensor {
+  const out = new Float32Array(H * T * T);
+  for (let h = 0; h < H; h++) {
+    for (let q = 0; q < T; q++) {
+      const row = (h * T + q) * T;
+      for (let k = 0; k <= q; k++) out[(h * T + k) * T + q] = p[row + k] / s1[k];
+    }
+  }
+  return { data: out, shape: [H, T, T] };
 }
 
 /** Encoder row of active feature i: the direction that measures its pre-activation. */

@@ -47,14 +47,18 @@ export function checkDictionaryFits(spec: ModelSpec, dict: Dictionary): void {
 /** Sparse (layer, pos, feature, value) of nonzero activations, in lexicographic order. */
 export function sparsify(act: readonly Tensor[]): ActiveFeatures {
   let count = 0;
-  for (const a of act) for (const v of a.data) if (v !== 0) count++;
+  for (const a of act) {
+    const data = a.data;
+    for (let k = 0; k < data.length; k++) if (data[k] !== 0) count++;
+  }
   const out = { layer: new Int32Array(count), pos: new Int32Array(count), feature: new Int32Array(count), value: new Float32Array(count), count };
   let i = 0;
-  act.forEach((a, l) => {
-    const [T, D] = a.shape;
+  for (let l = 0; l < act.length; l++) {
+    const data = act[l].data;
+    const [T, D] = act[l].shape;
     for (let t = 0; t < T; t++) {
       for (let f = 0; f < D; f++) {
-        const v = a.data[t * D + f];
+        const v = data[t * D + f];
         if (v === 0) continue;
         out.layer[i] = l;
         out.pos[i] = t;
@@ -62,7 +66,7 @@ export function sparsify(act: readonly Tensor[]): ActiveFeatures {
         out.value[i++] = v;
       }
     }
-  });
+  }
   return out;
 }
 

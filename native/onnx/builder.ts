@@ -12,8 +12,8 @@ const { onnx } = onnxProto;
 export const OPSET = 17;
 const IR_VERSION = 8;
 
-export type DType = 'float32' | 'int64' | 'bool';
-const DTYPE_CODE: Record<DType, number> = { float32: 1, int64: 7, bool: 9 };
+export type DType = 'float32' | 'int64' | 'int32' | 'bool';
+const DTYPE_CODE: Record<DType, number> = { float32: 1, int64: 7, int32: 6, bool: 9 };
 
 /** A symbolic value in the graph under construction. */
 export interface Value {

@@ -10,20 +10,33 @@
  *   features: ⟨∂target/∂mlp_out_k[p], a_s·W_dec[s→k]⟩ summed over the layers k the feature writes,
  *   errors:   ⟨∂target/∂mlp_out_k[p], ε[k,p]⟩,
  *   tokens:   ⟨∂target/∂embed[p], W_E[token_p]⟩.
- * Output `rows` is [B, A + L·T + T] in graph node order (features by (layer, pos, index), errors layer-major,
- * tokens). Layers above `top` (the highest target layer of the batch) are not built: nothing flows there.
+ * Layers above `top` (the highest target layer of the batch) are not built: nothing flows there, and the
+ * sources written into layers ≥ `top` get no output (their entries are zero).
  *
- * Layout and folding, for speed: the gradient is kept position-major [T, B, d], so the attention transpose is
- * H large matmuls [T, T] × [T, B·dh] and the decoder contraction a batched [T, B, d] × [T, d, n] — no big
- * transposes. Everything elementwise that depends only on the prompt is folded away before the run: the
- * target vectors arrive already mapped into the residual stream (⊙ gain / frozen RMS of their read point),
- * the frozen ln1 RMS is folded into the transposed patterns, the ln1 gain into W_V, the ln2 gain into W_skip.
+ * Layout: every gradient is feature-major [d, T·B] (the batch innermost). Each weight then acts as one Gemm
+ * Wᵀ·g (transA reads the stored matrix in place; the residual add is Gemm's C input). W_O's columns are
+ * regrouped per kv head, so the z-gradients come out as [K, dh, G·T, B] and the transposed attention is one
+ * batched matmul [K, 1, T, G·T] × [K, dh, G·T, B] against each kv head's group of patterns side by side: the GQA
+ * sum happens inside it, with no transpose. The decoder and error contraction is one batched matmul per layer,
+ * [T, n+1, d] × [T, d, B] (onnxruntime fuses the transpose). Everything elementwise that depends only on the
+ * prompt is folded away before the run: the target vectors arrive already mapped into the residual stream
+ * (⊙ gain / frozen RMS of their read point), the frozen ln1 RMS is folded into the transposed patterns, the ln1
+ * gain into W_V, the ln2 gain into W_skip.
  *
- * Inputs (T positions): tgt_layer, tgt_pos int64 [B] (layer L = logit), tgt_vec [B, d] (residual-stream
- * injections); patT_l [H, T(key), T(query)] = pattern[h, q, k] / s1[k]; s2_l [T, 1, 1] (skip dictionaries
- * reading mlp.hook_in only; holds 1/RMS); dec_k [T, d, n_k] (activation-scaled decoder rows written into layer k, padded per
- * position), gidx_k int64 [R_k] (their places in the flattened [T·n_k]), err_k [T, 1, d], emb [T, 1, d];
- * CLT only: row_feature int64 [R] (feature column of each decoder row) and n_features int64 [1].
+ * The top layer of a feature batch gets the gradient of its targets only, one position each: its attention
+ * runs on that single vector per target (W_O on [d, B], then the pattern column at the target's position)
+ * instead of on all T positions.
+ *
+ * Inputs (T positions, N = T·B): tgt_vec [d, 1, B] (residual-stream injections, transposed); tgt_col int32
+ * [G, B] (g·T + the target's position: its pattern column per group member); mask_l [1, T, B] for each
+ * injection layer l in [lo, top] (1 at the position of each target reading at l; l = L: logits); patT_l
+ * [K, 1, T(key), G·T(query)]: patT[kv, k, g·T + q] = pattern[kv·G + g, q, k] / s1[k]; inv_s2_l [1, N] (1/RMS of
+ * ln2 at each column's position, dictionaries reading mlp.hook_in); dec_k [T, n_k + 1, d]: per position the
+ * activation-scaled decoder rows written into layer k (padded to n_k) and, last, the error vector; emb
+ * [d, T, 1]; gidx int32 [R]: the rows to return of the stack [T, S, B] (per position: the n_k + 1 rows of each
+ * output layer in backwardOutputLayers order, then the token), flattened to [T·S, B].
+ * Output `cols` [R, B]: the targets' entries that can be nonzero, transposed (onnxruntime's Transpose is erratic
+ * on such shapes, 0.3–5 ms for [1296, 240]; the caller scatters them into rows in cache-sized blocks).
  */
 import type { Dictionary } from '../../shared/dictionary';
 import type { ModelSpec } from '../../shared/model';
@@ -32,12 +45,18 @@ import { weightNames as W } from '../../shared/model';
 import { GraphBuilder, type BuiltProgram, type Value } from '../onnx/builder';
 
 export const backwardIO = {
+  mask: (l: number) => `mask_${l}`,
   patT: (l: number) => `patT_${l}`,
   s2: (l: number) => `inv_s2_${l}`,
   dec: (k: number) => `dec_${k}`,
-  gidx: (k: number) => `gidx_${k}`,
-  err: (k: number) => `err_${k}`,
 };
+
+/** Output layers whose decoder contraction a program for highest target layer `top` computes, in stack order. */
+export function backwardOutputLayers(top: number, L: number): number[] {
+  const out: number[] = [];
+  for (let k = Math.min(top, L) - 1; k >= 0; k--) out.push(k);
+  return out;
+}
 
 export function supportsBackward(dict: Dictionary): string | null {
   if (dict.outputHook !== 'hook_mlp_out') return `the dictionary writes ${dict.outputHook}; attribution supports hook_mlp_out`;
@@ -59,105 +78,106 @@ function foldGain(w: Tensor, gain: Tensor): Tensor {
   return byGain;
 }
 
-const heads = new WeakMap<Tensor, Tensor>();
+const grouped = new WeakMap<Tensor, Tensor>();
 
-/** W_O (d, H·dh) as per-head blocks [H, d, dh]: the z-gradient of head h is g_out · W_O[:, h·dh:(h+1)·dh]. */
-function headSplit(w: Tensor, H: number, dh: number): Tensor {
-  let t = heads.get(w);
+/**
+ * W_O (d, H·dh) with its columns reordered from (kv head, group member, e) to (kv head, e, group member): the
+ * z-gradients Wᵀ·g then come out as [K, dh, G, T, B], i.e. [K, dh, G·T, B], whose (G·T) axis one matmul
+ * contracts against the group's patterns side by side — summing over the group for free (GQA).
+ */
+function groupHeads(w: Tensor, K: number, G: number, dh: number): Tensor {
+  if (G === 1) return w;
+  let t = grouped.get(w);
   if (!t) {
-    const d = w.shape[0];
-    const data = new Float32Array(H * d * dh);
-    for (let h = 0; h < H; h++) for (let j = 0; j < d; j++) for (let e = 0; e < dh; e++) data[(h * d + j) * dh + e] = w.data[j * H * dh + h * dh + e];
-    heads.set(w, (t = { data, shape: [H, d, dh] }));
+    const [d, HD] = w.shape;
+    const data = new Float32Array(d * HD);
+    for (let j = 0; j < d; j++) {
+      for (let kv = 0; kv < K; kv++) {
+        for (let gi = 0; gi < G; gi++) for (let e = 0; e < dh; e++) data[j * HD + (kv * dh + e) * G + gi] = w.data[j * HD + (kv * G + gi) * dh + e];
+      }
+    }
+    grouped.set(w, (t = { data, shape: [d, HD] }));
   }
   return t;
 }
 
-export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: number): BuiltProgram {
+/**
+ * @param top highest target layer of the batch (L = logits)
+ * @param lo lowest target layer of the batch: the program injects at every layer in [lo, top]
+ */
+export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: number, lo = top): BuiltProgram {
   const why = supportsBackward(dict);
   if (why) throw new Error(why);
   const cfg = spec.config;
   const { nLayers: L, dModel: d, nHeads: H, nKvHeads: K, headDim: dh } = cfg;
+  if (!(lo >= 0 && lo <= top && top <= L)) throw new RangeError(`backward program: bad layer range [${lo}, ${top}]`);
   const G = H / K;
   const g = new GraphBuilder('backward');
   const tensorOf = (name: string) => spec.weights.get(name)!;
   const readsMlpIn = dict.inputHook === 'mlp.hook_in';
 
-  const tgtLayer = g.input('tgt_layer', 'int64', ['B']);
-  const tgtPos = g.input('tgt_pos', 'int64', ['B']);
-  const tgtVec = g.input('tgt_vec', 'float32', ['B', d]);
-  const emb = g.input('emb', 'float32', ['T', 1, d]);
-  const Bdim = g.dim(tgtVec, 0);
-  const Tdim = g.dim(emb, 0);
+  const tgtVec = g.input('tgt_vec', 'float32', [d, 1, 'B']);
+  const emb = g.input('emb', 'float32', [d, 'T', 1]);
+  const masks = new Map<number, Value>();
+  for (let l = lo; l <= top; l++) masks.set(l, g.input(backwardIO.mask(l), 'float32', [1, 'T', 'B']));
+  const Bdim = g.dim(tgtVec, 2);
   const shapeOf = (...parts: (Value | number)[]) => g.concat(parts.map((p) => (typeof p === 'number' ? g.constI64([p]) : p)), 0);
-  const bRange = g.op('Range', [g.constI64([0], []), g.op('Squeeze', [Bdim, g.constI64([0])]), g.constI64([1], [])]);
-  const where = g.concat([g.unsqueeze(tgtPos, [1]), g.unsqueeze(bRange, [1])], 1); // [B, 2]: (pos, batch row)
-  const zeros = () => g.op('ConstantOfShape', [shapeOf(Tdim, Bdim, d)]);
-  /** Adds the vectors of the targets reading at `layer` into grad[pos, b, :]. */
-  const inject = (grad: Value | null, layer: number) => {
-    const onLayer = g.op('Cast', [g.op('Equal', [tgtLayer, g.constI64([layer], [])])], { to: 1 }); // [B]
-    return g.op('ScatterND', [grad ?? zeros(), where, g.mul(tgtVec, g.unsqueeze(onLayer, [1]))], { reduction: 'add' });
-  };
+  const shape3 = shapeOf(d, -1, Bdim); // [d, T, B]
+  const zShape = shapeOf(K, dh, -1, Bdim); // [K, dh, G·T, B]
+  /** Wᵀ·x (+ c) for a weight stored (in, out) relative to this backward direction: x [in, N] → [out, N]. */
+  const gemmT = (w: Value, x: Value, c?: Value) => g.op('Gemm', c ? [w, x, c] : [w, x], { transA: 1 });
 
-  // gradAt[k] = ∂/∂ mlp_out_k (= ∂/∂ resid_post_k), [T, B, d]; built from the top down.
-  const gradAt: (Value | null)[] = Array(L).fill(null);
-  let grad: Value | null = top >= L ? inject(null, L) : null;
+  // Gradients are [d, T·B] (2-D, so every weight is one Gemm and Gemm adds the residual as its C input).
+  const blocks: Value[] = []; // per output layer [T, n_k + 1, B], then the tokens [T, 1, B]
+  /** Decoder rows and errors of output layer k against ∂/∂mlp_out_k: [T, n_k + 1, B]. */
+  const contract = (grad: Value, k: number) => {
+    const dec = g.input(backwardIO.dec(k), 'float32', ['T', `n${k}`, d]);
+    blocks.push(g.matMul(dec, g.transpose(g.reshape(grad, shape3), [1, 0, 2]))); // [T, n+1, d] × [T, d, B]
+  };
+  let grad: Value | null = null;
+  const inject = (l: number) => {
+    const m = masks.get(l);
+    if (!m) return;
+    const inj = g.reshape(g.mul(tgtVec, m), [d, -1]); // [d, T·B]
+    grad = grad ? g.add(grad, inj) : inj;
+  };
+  inject(L);
   for (let l = Math.min(top, L - 1); l >= 0; l--) {
-    gradAt[l] = grad;
+    if (grad) contract(grad, l);
     const skip = dict.layers[l].W_skip;
     if (skip && grad) {
-      // The skip path reads x_l: through it, then through the frozen ln2 when x_l is the MLP input.
+      // The skip path reads x_l: through it, then through the frozen ln2 when x_l is the MLP input. The ln2
+      // RMS is per position, so it scales the skip's input: W·(g ⊙ 1/RMS) = (W·g) ⊙ 1/RMS.
       const w = readsMlpIn ? foldGain(skip, tensorOf(W.ln2(l))) : skip;
-      let gx = g.matMul(grad, g.external(`skip.${l}`, w));
-      if (readsMlpIn) gx = g.mul(gx, g.input(backwardIO.s2(l), 'float32', ['T', 1, 1])); // 1/RMS: Mul is cheaper than Div
-      grad = g.add(grad, gx);
+      const x = readsMlpIn ? g.mul(grad, g.input(backwardIO.s2(l), 'float32', [1, 'N'])) : grad; // Mul: cheaper than Div
+      grad = gemmT(g.external(`skip.${l}`, w), x, grad);
     }
-    grad = inject(grad, l);
-    // Attention, transposed. Per head, z-gradients come out head-major [H, T·B, dh] from one broadcast matmul
-    // (W_O split per head), so the pattern step is H matmuls [T, T] × [T, B·dh] with no transpose; one transpose
-    // [K, T·B, dh] → [T·B, K·dh] then feeds W_V (ln1 gain folded in).
-    const patT = g.input(backwardIO.patT(l), 'float32', ['H', 'T', 'T']);
-    // Per-head W_O blocks give the head-major layout without a transpose, but as narrow GEMMs (N = dh); with a
-    // small head dim one full GEMM and a transpose is faster.
-    const gz = dh >= 32
-      ? g.matMul(g.unsqueeze(g.reshape(grad, [-1, d]), [0]), g.external(`wo_heads.${l}`, headSplit(tensorOf(W.wo(l)), H, dh))) // [H, T·B, dh]
-      : g.transpose(g.reshape(g.matMul(grad, g.external(W.wo(l), tensorOf(W.wo(l)))), [-1, H, dh]), [1, 0, 2]); // [H, T·B, dh]
-    let gv = g.matMul(patT, g.reshape(gz, shapeOf(H, Tdim, -1))); // [H, T(key), B·dh]
-    if (G > 1) gv = g.op('ReduceSum', [g.reshape(gv, shapeOf(K, G, Tdim, -1)), g.constI64([1])], { keepdims: 0 }); // [K, T, B·dh]
-    const gvFlat = g.reshape(g.transpose(g.reshape(gv, [K, -1, dh]), [1, 0, 2]), shapeOf(Tdim, Bdim, K * dh)); // [T, B, K·dh]
-    grad = g.add(grad, g.matMul(gvFlat, g.external(`wv_g1.${l}`, foldGain(tensorOf(W.wv(l)), tensorOf(W.ln1(l))))));
-  }
-  const gradEmb = grad;
-
-  const featureParts: Value[] = [];
-  const errorParts: Value[] = [];
-  for (let k = 0; k < L; k++) {
-    const dec = g.input(backwardIO.dec(k), 'float32', ['T', d, `n${k}`]);
-    const gidx = g.input(backwardIO.gidx(k), 'int64', [`R${k}`]);
-    const err = g.input(backwardIO.err(k), 'float32', ['T', 1, d]);
-    const gk = gradAt[k];
-    if (!gk) {
-      featureParts.push(g.op('ConstantOfShape', [shapeOf(Bdim, g.dim(gidx, 0))]));
-      errorParts.push(g.op('ConstantOfShape', [shapeOf(Bdim, Tdim)]));
-      continue;
+    const patT = g.input(backwardIO.patT(l), 'float32', [K, 1, 'T', 'GT']);
+    const wo = g.external(`wo_grouped.${l}`, groupHeads(tensorOf(W.wo(l)), K, G, dh));
+    let gv: Value; // [K·dh, T·B]
+    if (!grad) {
+      // Only this layer's targets, each at its own position: W_O on [d, B], then each head's pattern column at
+      // that position (gathered per target and group member).
+      const m = masks.get(l)!;
+      const own = lo === l ? tgtVec : g.mul(tgtVec, g.op('ReduceSum', [m, g.constI64([1])], { keepdims: 1 })); // [d, 1, B]
+      const gz = g.reshape(gemmT(wo, g.reshape(own, [d, -1])), shapeOf(K, dh, 1, G, Bdim)); // [K, dh, 1, G, B]
+      const col = g.op('Gather', [patT, g.input('tgt_col', 'int32', ['G', 'B'])], { axis: 3 }); // [K, 1, T, G, B]
+      let prod = g.mul(col, gz); // [K, dh, T, G, B]
+      if (G > 1) prod = g.op('ReduceSum', [prod, g.constI64([3])], { keepdims: 0 });
+      gv = g.reshape(prod, [K * dh, -1]);
+      inject(l);
+    } else {
+      inject(l);
+      const gz = g.reshape(gemmT(wo, grad), zShape); // [K, dh, G·T, B]
+      gv = g.reshape(g.matMul(patT, gz), [K * dh, -1]); // [K, 1, T, G·T] × [K, dh, G·T, B]: the group sums here
     }
-    // Per position: [T, B, d] × [T, d, n] → [T, B, n]; then the active slots in feature order.
-    const perPos = g.matMul(gk, dec);
-    const flat = g.reshape(g.transpose(perPos, [1, 0, 2]), shapeOf(Bdim, -1));
-    featureParts.push(g.op('Gather', [flat, gidx], { axis: 1 }));
-    errorParts.push(g.transpose(g.op('ReduceSum', [g.mul(gk, err), g.constI64([-1])], { keepdims: 0 }), [1, 0]));
+    grad = gemmT(g.external(`wv_g1.${l}`, foldGain(tensorOf(W.wv(l)), tensorOf(W.ln1(l)))), gv, grad!);
   }
-  let features = g.concat(featureParts, 1); // [B, R]
-  if (dict.kind === 'clt') {
-    // A CLT feature owns one decoder row per layer it writes: sum them into its column.
-    const rowFeature = g.input('row_feature', 'int64', ['R']);
-    const nFeatures = g.input('n_features', 'int64', [1]);
-    const idx = g.op('Expand', [g.unsqueeze(rowFeature, [0]), g.op('Shape', [features])]);
-    features = g.op('ScatterElements', [g.op('ConstantOfShape', [g.concat([Bdim, nFeatures], 0)]), idx, features], { axis: 1, reduction: 'add' });
-  }
-  const tokens = gradEmb
-    ? g.transpose(g.op('ReduceSum', [g.mul(gradEmb, emb), g.constI64([-1])], { keepdims: 0 }), [1, 0])
-    : g.op('ConstantOfShape', [shapeOf(Bdim, Tdim)]);
-  g.output(g.concat([features, ...errorParts, tokens], 1), 'rows', 'float32', ['B', 'N']);
+  // Tokens: ⟨∂/∂embed[p], embed[p]⟩, as one more [T, 1, B] block.
+  blocks.push(g.op('ReduceSum', [g.mul(g.reshape(grad!, shape3), emb), g.constI64([0])], { keepdims: 1 })); // [1, T, B]
+  blocks[blocks.length - 1] = g.reshape(blocks[blocks.length - 1], shapeOf(-1, 1, Bdim));
+  // The wanted rows of all blocks (stacked per position), in the caller's order.
+  const stacked = g.reshape(blocks.length > 1 ? g.concat(blocks, 1) : blocks[0], shapeOf(-1, Bdim)); // [T·S, B]
+  g.output(g.op('Gather', [stacked, g.input('gidx', 'int32', ['R'])], { axis: 0 }), 'cols', 'float32', ['R', 'B']);
   return g.build();
 }

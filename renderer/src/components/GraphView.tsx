@@ -8,8 +8,11 @@ import { useEffect, useRef } from 'react';
 import type { PathInfo } from '../../../shared/api';
 import { attachGraphController, timings } from '../debug';
 import { GraphController } from '../graph/controller';
+import { MARK_KINDS, marksFor } from '../graph/marks';
 import { useWorkbenchStore } from '../store/react';
 import type { WorkbenchState } from '../store/types';
+import type { WorkState } from '../store/work/workStore';
+import { useWorkStore } from '../work/context';
 
 const effectivePath = (s: WorkbenchState): PathInfo | null => {
   const i = s.hoveredPath ?? s.pinnedPath;
@@ -18,6 +21,7 @@ const effectivePath = (s: WorkbenchState): PathInfo | null => {
 
 export function GraphView() {
   const store = useWorkbenchStore();
+  const work = useWorkStore();
   const wrapRef = useRef<HTMLDivElement>(null);
   const cyRef = useRef<HTMLDivElement>(null);
   const edgeRef = useRef<HTMLCanvasElement>(null);
@@ -97,17 +101,35 @@ export function GraphView() {
         else ctl.center(cmd.node);
       }
     };
+    // Marks from the explanation work: recomputed only when the graph, the work or the last intervention changed.
+    let marksOf: [WorkbenchState['graph'], WorkState['history']['present']['work'] | null, WorkState['lastRun'], string | null] = [null, null, null, null];
+    const applyMarks = () => {
+      const g = store.getState().graph;
+      const w = work.getState();
+      const key: typeof marksOf = [g, w.history.present.work, w.lastRun, w.graphId];
+      if (key.every((x, i) => x === marksOf[i])) return;
+      marksOf = key;
+      const run = w.lastRun ? { graphId: w.lastRun.result.graphId, affectedNodes: w.lastRun.result.affectedNodes } : null;
+      const m = marksFor(g, { graphId: w.graphId, work: w.history.present.work }, run);
+      for (const k of MARK_KINDS) ctl.setMarked(k, m[k]);
+    };
     apply(store.getState(), null);
-    const unsubscribe = store.subscribe((s, prev) => apply(s, prev));
+    applyMarks();
+    const unsubscribe = store.subscribe((s, prev) => {
+      apply(s, prev);
+      applyMarks();
+    });
+    const unsubscribeWork = work.subscribe(applyMarks);
     const ro = new ResizeObserver(() => ctl.resize());
     ro.observe(cyRef.current!);
     return () => {
       ro.disconnect();
       unsubscribe();
+      unsubscribeWork();
       attachGraphController(null);
       ctl.destroy();
     };
-  }, [store]);
+  }, [store, work]);
 
   return (
     <div className="graph-view" data-testid="graph" ref={wrapRef} data-node-count="0" data-edge-count="0">

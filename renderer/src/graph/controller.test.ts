@@ -106,6 +106,32 @@ describe('GraphController (headless cytoscape + edge layer)', () => {
     expect(c.cy.getElementById('2_10_2').hasClass('selected')).toBe(true);
   });
 
+  it('marks pinned, supernode and affected nodes (diffed, kept across re-prunes, dropped with the graph)', () => {
+    const c = setup();
+    c.applyView(view([0, 1, 5], []));
+    const has = (id: string, cls: string) => c.cy.getElementById(id).hasClass(cls);
+    c.setMarked('pinned', [0, 1]);
+    c.setMarked('supernode', [1]);
+    c.setMarked('affected', [5, 4]); // 4 is not shown yet
+    expect([has('n0', 'mark-pinned'), has('n1', 'mark-pinned'), has('n1', 'mark-supernode'), has('n0', 'mark-supernode')]).toEqual([true, true, true, false]);
+    expect(has('2_10_2', 'mark-affected')).toBe(true);
+    const n0 = c.cy.getElementById('n0');
+    const touched: string[] = [];
+    c.cy.on('class', 'node', (e) => void touched.push(e.target.id()));
+    c.setMarked('pinned', [1, 0, 1]); // the same set: nothing touched
+    expect(touched).toEqual([]);
+    c.setMarked('pinned', [1]);
+    expect(touched).toEqual(['n0']);
+    expect(n0.hasClass('mark-pinned')).toBe(false);
+    c.applyView(view([0, 4, 5], []));
+    expect(c.cy.getElementById('E_407_2').hasClass('mark-affected')).toBe(true);
+    c.applyView(view([0, 1, 4, 5], []));
+    expect(has('n1', 'mark-pinned') && has('n1', 'mark-supernode')).toBe(true);
+    c.setGraph({ ...TINY_GRAPH, graphId: 'g2' });
+    c.applyView({ ...view([0, 1], []), graphId: 'g2' });
+    expect(has('n1', 'mark-pinned')).toBe(false);
+  });
+
   it('diffs a 3,000-node graph with 30,000 edges quickly', () => {
     const nodes: GraphNode[] = [];
     for (let i = 0; i < 3000; i++) nodes.push({ index: i, id: `f${i}`, kind: 'feature', layer: i % 6, pos: i % 24, feature: i, activation: 1, prob: null, influence: 1 / (i + 1), label: `L${i % 6} #${i}` });

@@ -15,6 +15,7 @@ import { FeatureLabelLayer, featureLabelsShown, type FeatureLabel } from './feat
 import { Highlighter } from './highlight';
 import { nodeLabelLook } from './labels';
 import { computeLayout, DEFAULT_LAYOUT, type GraphLayout } from './layout';
+import { MARK_KINDS, markClass, type MarkKind } from './marks';
 import { ROW_LABEL_GUTTER, RowLabels } from './rowLabels';
 import { edgeWeightScale } from './scales';
 import { GRAPH_STYLE, MIN_ZOOMED_FONT_PX, warmUpFonts } from './style';
@@ -65,6 +66,8 @@ export class GraphController {
   private incidence: { start: Int32Array; edges: Int32Array } | null = null;
   private edgeScale: number | null = null;
   private selected: readonly number[] = [];
+  /** Marked nodes by kind (pinned, supernode member, affected): classes kept on them across re-prunes. */
+  private marked = new Map<MarkKind, ReadonlySet<number>>(MARK_KINDS.map((k) => [k, new Set<number>()]));
   private hovered: number | null = null;
   private path: PathInfo | null = null;
   private readonly highlighter: Highlighter;
@@ -155,6 +158,7 @@ export class GraphController {
     this.incidence = null;
     this.edgeScale = null;
     this.selected = [];
+    for (const k of MARK_KINDS) this.marked.set(k, new Set());
     this.hovered = null;
     this.path = null;
     this.focusNodes = null;
@@ -210,8 +214,9 @@ export class GraphController {
           const def = this.nodeDefs.get(i);
           const p = layout.positions.get(i);
           if (!def || !p) continue;
-          const selected = this.selected.includes(i);
-          add.push({ group: 'nodes', data: { ...def.data }, position: { x: p.x, y: p.y }, classes: selected ? `${def.classes} selected` : def.classes });
+          let classes = this.selected.includes(i) ? `${def.classes} selected` : def.classes;
+          for (const [k, set] of this.marked) if (set.has(i)) classes += ` ${markClass(k)}`;
+          add.push({ group: 'nodes', data: { ...def.data }, position: { x: p.x, y: p.y }, classes });
         }
         if (add.length > 0) cy.add(add);
       });
@@ -246,6 +251,26 @@ export class GraphController {
     this.cy.batch(() => {
       for (const i of before) if (!after.has(i)) this.node(i)?.removeClass('selected');
       for (const i of after) if (!before.has(i)) this.node(i)?.addClass('selected');
+    });
+  }
+
+  /**
+   * Marks nodes of the current graph (pinned, supernode members, nodes an intervention affected) with a class;
+   * only the nodes whose mark changed are touched. Nodes not shown yet get the class when a view adds them.
+   */
+  setMarked(kind: MarkKind, nodeIndices: readonly number[]): void {
+    const before = this.marked.get(kind) ?? new Set<number>();
+    const after = new Set(nodeIndices);
+    const cls = markClass(kind);
+    const removed: number[] = [];
+    const added: number[] = [];
+    for (const i of before) if (!after.has(i)) removed.push(i);
+    for (const i of after) if (!before.has(i)) added.push(i);
+    this.marked.set(kind, after);
+    if (removed.length + added.length === 0) return;
+    this.cy.batch(() => {
+      for (const i of removed) this.node(i)?.removeClass(cls);
+      for (const i of added) this.node(i)?.addClass(cls);
     });
   }
 

@@ -10,6 +10,9 @@ import { FEATURE_LEVELS, featureColor, featureSize, levelStrength, NODE_COLORS }
 /** Labels drawn smaller than this (CSS px) are not drawn at all. */
 export const MIN_ZOOMED_FONT_PX = 9;
 
+/** Colours of the explanation marks (also used by the legend). */
+export const MARK_COLORS = { pinned: '#111827', supernode: '#c026d3', affected: '#f97316' } as const;
+
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const MONO = 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
 
@@ -67,6 +70,11 @@ export const GRAPH_STYLE: StylesheetJson = [
   { selector: 'node.logit.two-lines', style: { label: 'data(label2)', 'text-wrap': 'wrap', 'line-height': 1.1 } },
   // no grey overlay on the tapped node
   { selector: 'node:active', style: { 'overlay-opacity': 0 } },
+  // Explanation marks (graph/marks.ts): pinned, supernode member (also pinned: drawn after it), affected by the
+  // last intervention. Before the hover / path / selection styles, which win over them.
+  { selector: 'node.mark-pinned', style: { 'border-width': 3, 'border-color': MARK_COLORS.pinned, 'border-opacity': 1 } },
+  { selector: 'node.mark-supernode', style: { 'border-width': 3, 'border-style': 'dashed', 'border-color': MARK_COLORS.supernode, 'border-opacity': 1 } },
+  { selector: 'node.mark-affected', style: { 'underlay-color': MARK_COLORS.affected, 'underlay-opacity': 0.55, 'underlay-padding': 4, 'underlay-shape': 'ellipse' } },
   { selector: 'node.dim', style: { opacity: 0.18 } },
   { selector: 'node.hover-highlight', style: { 'border-width': 2, 'border-color': '#d97706' } },
   { selector: 'node.path-highlight', style: { 'border-width': 3, 'border-color': '#111827', opacity: 1 } },

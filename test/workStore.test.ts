@@ -1,0 +1,236 @@
+/**
+ * The explanation work store (renderer/src/store/work/workStore.ts) driven against the real engine, in-process:
+ * `createEngineService` on the embedded stories260K model and dictionary with a temporary workspace, and
+ * `localClient` as the ApiClient of both the workbench store and the work store. Assertions are on what the
+ * engine really answers (subgraph stats, intervention outcomes, test results, files on disk, recovery copies).
+ * The pure document logic (pins, supernodes, undo) is tested in renderer/src/store/work/model.test.ts.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiCallError, type ApiClient, type ApiMethod, type ApiParams, type ApiResult, type CallOptions, type GraphNode } from '../shared/api';
+import { createEngineService, localClient, type EngineService } from '../main/api/service';
+import { createWorkbenchStore, type WorkbenchStore } from '../renderer/src/store/store';
+import { isDirty } from '../renderer/src/store/work/model';
+import { createWorkStore, type WorkStore } from '../renderer/src/store/work/workStore';
+
+const PROMPT = 'Once upon a time, there was a little girl named Lily';
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'cwb-work-'));
+let service: EngineService;
+
+interface Recorded {
+  readonly method: ApiMethod;
+  readonly params: unknown;
+  outcome: string;
+}
+
+/** The real client, recording each call and how it ended. */
+function recording(client: ApiClient): ApiClient & { of(m: ApiMethod): Recorded[] } {
+  const calls: Recorded[] = [];
+  return {
+    of: (m) => calls.filter((c) => c.method === m),
+    call<M extends ApiMethod>(method: M, params: ApiParams<M>, opts?: CallOptions): Promise<ApiResult<M>> {
+      const rec: Recorded = { method, params, outcome: 'pending' };
+      calls.push(rec);
+      const p = client.call(method, params, opts);
+      p.then(
+        () => (rec.outcome = 'result'),
+        (e: unknown) => (rec.outcome = e instanceof ApiCallError ? e.code : 'error'),
+      );
+      return p;
+    },
+  };
+}
+
+async function until(ok: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while (!ok()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+interface Setup {
+  readonly client: ReturnType<typeof recording>;
+  readonly main: WorkbenchStore;
+  readonly work: WorkStore;
+  /** The confirmation questions asked (all declined). */
+  readonly asked: string[];
+}
+
+function stores(): Setup {
+  const client = recording(localClient(service));
+  const main = createWorkbenchStore({ client, analyzeDelayMs: 0 });
+  const asked: string[] = [];
+  const work = createWorkStore({ main, client, confirm: (m) => (asked.push(m), false), recoveryDelayMs: 0, statsDelayMs: 0 });
+  return { client, main, work, asked };
+}
+
+/** Stores with PROMPT traced and its first view pruned. */
+async function traced(): Promise<Setup> {
+  const s = stores();
+  s.main.getState().actions.setPrompt(PROMPT);
+  await s.main.getState().actions.trace();
+  await until(() => s.main.getState().pruned !== null, 'the first view');
+  return s;
+}
+
+/** The graph's most influential feature nodes. */
+function topFeatures(main: WorkbenchStore, n: number): GraphNode[] {
+  return main
+    .getState()
+    .graph!.nodes.filter((x) => x.kind === 'feature')
+    .sort((a, b) => b.influence - a.influence)
+    .slice(0, n);
+}
+
+beforeAll(async () => {
+  service = await createEngineService({ workspace: tmp });
+});
+afterAll(async () => {
+  await service.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('work store on the real engine', () => {
+  it('pins and groups (undoably), gets subgraph stats, keeps a recovery copy, and starts clean on a new graph', async () => {
+    const { client, main, work } = await traced();
+    const g = main.getState().graph!;
+    const [f1, f2] = topFeatures(main, 2);
+    const a = work.getState().actions;
+    a.togglePin(f1.id);
+    a.togglePin(f2.id);
+    a.setChecked(f1.id, true);
+    a.setChecked(f2.id, true);
+    a.groupChecked('say Lily');
+    expect(work.getState().history.present.work.supernodes).toEqual([{ id: 'sn1', label: 'say Lily', nodeIds: [f1.id, f2.id] }]);
+    expect(isDirty(work.getState().history)).toBe(true);
+    a.undo();
+    expect(work.getState().history.present.work.supernodes).toEqual([]);
+    a.redo();
+    expect(work.getState().history.present.work.supernodes).toHaveLength(1);
+
+    await until(() => work.getState().stats !== null && !work.getState().statsLoading && client.of('subgraph.stats').at(-1)?.outcome === 'result', 'the subgraph stats');
+    expect(client.of('subgraph.stats').at(-1)!.params).toEqual({ graphId: g.graphId, nodes: [f1.index, f2.index], supernodes: [{ id: 'sn1', label: 'say Lily', nodes: [f1.index, f2.index] }] });
+    const sn = work.getState().stats!.groups.find((x) => x.kind === 'supernode' && x.id === 'sn1');
+    expect(sn?.nodes).toEqual([f1.index, f2.index]);
+    expect(sn!.inputAbs).toBeGreaterThan(0);
+
+    await until(() => client.of('explanation.recoverySave').some((c) => c.outcome === 'result'), 'a recovery copy');
+    const listed = await client.call('explanation.recoveryList', {});
+    expect(listed.entries.some((e) => e.prompt === PROMPT)).toBe(true);
+
+    // A new trace: new, clean work (the unsaved work went to a recovery copy).
+    const before = client.of('explanation.recoverySave').length;
+    main.getState().actions.setPrompt('Once upon a time');
+    await main.getState().actions.trace();
+    await until(() => main.getState().graph?.graphId !== g.graphId, 'the new graph');
+    expect(work.getState().history.present.work.pinnedNodeIds).toEqual([]);
+    expect(isDirty(work.getState().history)).toBe(false);
+    expect(client.of('explanation.recoverySave').slice(before)[0]?.params).toMatchObject({ content: { graphId: g.graphId } });
+    for (const e of (await client.call('explanation.recoveryList', {})).entries) await client.call('explanation.recoveryDiscard', { path: e.path });
+  });
+
+  it('ablating a supernode of top features really lowers the target probability; saved as a test, it runs', async () => {
+    const { client, main, work } = await traced();
+    const feats = topFeatures(main, 8);
+    const a = work.getState().actions;
+    for (const f of feats) a.setChecked(f.id, true);
+    a.groupChecked('top features');
+    a.setSubject('sn1');
+    await a.runIntervention();
+    const run = work.getState().lastRun;
+    expect(run).not.toBeNull();
+    expect(run!.request.edits[0]).toMatchObject({ type: 'group', label: 'top features', op: 'ablate' });
+    expect((run!.request.edits[0] as { features: unknown[] }).features).toHaveLength(feats.length);
+    const t = run!.result.target!;
+    const target = run!.request.target;
+    expect(target?.kind).toBe('token'); // the graph's most probable logit
+    expect(t.probAfter!).toBeLessThan(t.probBefore!);
+    expect(run!.result.kl).toBeGreaterThan(0);
+    for (const n of run!.result.affectedNodes) expect(main.getState().graph!.nodes.some((x) => x.index === n.node && x.kind === 'feature')).toBe(true);
+    expect(client.of('intervene.run')).toHaveLength(1);
+
+    const token = (target as { token: number }).token;
+    const drop = (t.probBefore! - t.probAfter!) / t.probBefore!;
+    a.saveAsTest('ablating the top features', { kind: 'probDrop', token, atLeastFraction: drop / 2 });
+    expect(work.getState().history.present.tests.map((x) => x.id)).toEqual(['t1']);
+    await until(() => work.getState().testResults.t1 !== undefined, 'the test result');
+    const r = work.getState().testResults.t1!;
+    expect(r.passed).toBe(true);
+    expect(r.before).toBeCloseTo(t.probBefore!, 5);
+    expect(r.after).toBeCloseTo(t.probAfter!, 5);
+  });
+
+  it('saves (clean afterwards), asks before replacing unsaved work, and open restores pins, supernodes, labels and tests', async () => {
+    const { main, work, asked } = await traced();
+    const [f1, f2, f3] = topFeatures(main, 3);
+    const a = work.getState().actions;
+    a.setChecked(f1.id, true);
+    a.setChecked(f2.id, true);
+    a.groupChecked('pair');
+    a.togglePin(f3.id);
+    a.setNodeLabel(f3.id, 'the name');
+    a.setNotes('notes');
+    a.setSubject(f3.id);
+    await a.runIntervention();
+    expect(work.getState().lastRun).not.toBeNull();
+    a.saveAsTest('single', { kind: 'logitChange', token: (work.getState().lastRun!.request.target as { token: number }).token, atMost: 1e6 });
+    await until(() => work.getState().testResults.t1 !== undefined, 'the test result');
+    const doc = work.getState().history.present;
+
+    const file = path.join(tmp, 'lily.circuit.json');
+    expect(await a.saveTo(file)).toBe(true);
+    expect(existsSync(file)).toBe(true);
+    expect(isDirty(work.getState().history)).toBe(false);
+    expect(work.getState().savedPath).toBe(file);
+
+    a.togglePin(f2.id); // unsaved: unpins f2 (and takes it out of the supernode)
+    await a.open();
+    expect(asked).toHaveLength(1); // declined: nothing replaced
+    expect(work.getState().history.present.work.pinnedNodeIds).not.toContain(f2.id);
+
+    // Another session opens the file from the same workspace.
+    const other = stores();
+    expect(await other.work.getState().actions.openPath(file)).toBe(true);
+    await until(() => other.main.getState().pruned !== null, 'the opened graph');
+    const w = other.work.getState();
+    expect(w.history.present.work).toEqual(doc.work);
+    expect(w.history.present.tests.map((x) => ({ id: x.id, name: x.name, intervention: x.intervention, expectation: x.expectation }))).toEqual(
+      doc.tests.map((x) => ({ id: x.id, name: x.name, intervention: x.intervention, expectation: x.expectation })),
+    );
+    expect(w.history.present.tests[0].result?.passed).toBe(true);
+    expect(w.savedPath).toBe(file);
+    expect(isDirty(w.history)).toBe(false);
+    expect(other.main.getState().graph?.prompt).toBe(PROMPT);
+    expect(other.main.getState().graph?.nodes.some((n) => n.id === f3.id)).toBe(true);
+    expect(other.main.getState().nodeThreshold).toBe(main.getState().nodeThreshold);
+  });
+
+  it('offers recovery copies once the session is known; a restored copy is unsaved work; a discarded one is gone', async () => {
+    const first = await traced();
+    const [f1] = topFeatures(first.main, 1);
+    first.work.getState().actions.togglePin(f1.id);
+    await until(() => first.client.of('explanation.recoverySave').some((c) => c.outcome === 'result'), 'a recovery copy');
+
+    const next = stores();
+    await next.main.getState().actions.init();
+    await until(() => next.work.getState().recovery.length > 0, 'the recovery offer');
+    const entry = next.work.getState().recovery.find((e) => e.prompt === PROMPT)!;
+    expect(entry).toMatchObject({ savedPath: null, prompt: PROMPT });
+    await next.work.getState().actions.restoreRecovery(entry);
+    expect(next.work.getState().recovery.some((e) => e.path === entry.path)).toBe(false);
+    expect(next.work.getState().history.present.work.pinnedNodeIds).toEqual([f1.id]);
+    expect(isDirty(next.work.getState().history)).toBe(true);
+    expect(next.main.getState().graph?.prompt).toBe(PROMPT);
+
+    const third = stores();
+    await third.main.getState().actions.init();
+    await until(() => third.work.getState().recovery.some((e) => e.path === entry.path), 'the recovery offer');
+    await third.work.getState().actions.discardRecovery(entry);
+    expect(third.work.getState().recovery.some((e) => e.path === entry.path)).toBe(false);
+    expect((await third.client.call('explanation.recoveryList', {})).entries.some((e) => e.path === entry.path)).toBe(false);
+    expect(existsSync(entry.path)).toBe(false);
+  });
+});
