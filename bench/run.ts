@@ -6,11 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { benchForward } from './forward';
 import { benchAttribution } from './attribution';
 import { benchPrune } from './prune';
+import { benchExplain } from './explain';
 
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   forward: benchForward,
   attribution: benchAttribution,
   prune: benchPrune,
+  explain: benchExplain,
   // Needs the built renderer and Debian's Chromium; loaded only when it runs.
   ui: async () => (await import('./ui')).benchUi(),
 };
