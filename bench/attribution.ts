@@ -68,13 +68,13 @@ async function timeAttribution(spec: ModelSpec, dict: Dictionary, tok: Tokenizer
   (globalThis as { gc?: () => void }).gc?.();
   flops = 0;
   peakRss = process.memoryUsage().rss;
-  // Median of calls 2–8 for the quick cases (single runs of ~0.1 s are noisy on a shared 2-core VM); the 2nd
+  // Median of calls 2–16 for the quick cases (single runs of ~0.1 s are noisy on a shared 2-core VM); the 2nd
   // call and the slowest are reported too.
   const times: number[] = [];
   let [g, t] = await timed(() => run(tokens));
   times.push(t);
   const runs = flops; // FLOPs of one call
-  while (times.length < 7 && times[0] < 1) {
+  while (times.length < 15 && times[0] < 1) {
     [g, t] = await timed(() => run(tokens));
     times.push(t);
   }

@@ -329,5 +329,5 @@ export async function warmUpAttribution(spec: ModelSpec, dict: Dictionary, tok: 
   const T = Math.min(maxSeqLen, small ? 16 : 4);
   if (T < 2) return;
   const tokens = [tok.bosId, ...Array.from({ length: T - 1 }, (_, i) => (tok.bosId + 1 + ((i * 7919) % (V - 1))) % V)];
-  for (let i = 0; i < (o.calls ?? 3); i++) await attributeGraph(spec, dict, tok, tokens, { maxFeatureNodes: small ? null : 8 * spec.config.nLayers, signal: o.signal });
+  for (let i = 0; i < (o.calls ?? (small ? 10 : 3)); i++) await attributeGraph(spec, dict, tok, tokens, { maxFeatureNodes: small ? null : 8 * spec.config.nLayers, signal: o.signal });
 }
