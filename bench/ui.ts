@@ -13,7 +13,7 @@
  * Targets: first render ≤ 1.5 s, slider round trip ≤ 100 ms at every slider position.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
@@ -164,6 +164,14 @@ async function benchScaleGraph(page: Page, fileName: string) {
   const slider = page.getByRole('slider', { name: 'Node threshold' });
   const moves: { nodeThreshold: number; roundTripMs: number; completeMs: number; renderMs: number; edgeDrawMs: number; visibleNodes: number; visibleEdges: number; edgesKept: number; header: string }[] = [];
   const prunedEdgeTotal = () => page.evaluate(() => document.querySelector('[data-testid=graph]')?.getAttribute('data-edge-total') ?? null);
+  // CWB_UI_PROFILE=FILE: a CPU profile of the renderer over the slider moves (open in Chrome DevTools).
+  const profileFile = process.env.CWB_UI_PROFILE;
+  const cdp = profileFile ? await page.context().newCDPSession(page) : null;
+  if (cdp) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
   for (const nt of SLIDER_THRESHOLDS) {
     const before = await timings(page);
     await slider.fill(String(nt));
@@ -186,6 +194,7 @@ async function benchScaleGraph(page: Page, fileName: string) {
     process.stderr.write(`  node threshold ${nt}: round trip ${r1(ms)} ms, all edges ${r1(completeMs)} ms (render ${r1(t.lastRenderMs ?? NaN)} ms, edges drawn ${visibleEdges})\n`);
   }
   await slider.fill(String(DEFAULT_NODE_THRESHOLD));
+  if (cdp && profileFile) writeFileSync(profileFile, JSON.stringify((await cdp.send('Profiler.stop')).profile));
   const worst = moves.reduce((a, b) => (b.roundTripMs > a.roundTripMs ? b : a));
   return {
     openToNodeCountWallMs: wallMs,
