@@ -28,9 +28,17 @@ export const BLOCK_HOOKS = [
   'hook_resid_post', // [B,T,d] resid_mid + mlp_out
 ] as const;
 
-export type BlockHook = (typeof BLOCK_HOOKS)[number];
+/**
+ * Hooks only some families have (docs/hooks.md): Gemma-2's post-attention / post-feedforward norms (sandwich
+ * norms) and GPT-2's learned position embedding. They parse everywhere; `hookUnavailable` says whether a model
+ * has them, and `allHookNames` (the Llama list) leaves them out.
+ */
+export const SANDWICH_HOOKS = ['ln1_post.hook_scale', 'ln1_post.hook_normalized', 'ln2_post.hook_scale', 'ln2_post.hook_normalized'] as const;
+export const POS_EMBED_HOOK = 'hook_pos_embed';
+
+export type BlockHook = (typeof BLOCK_HOOKS)[number] | (typeof SANDWICH_HOOKS)[number];
 export const GLOBAL_HOOKS = ['hook_embed', 'ln_final.hook_scale', 'ln_final.hook_normalized', 'logits'] as const;
-export type GlobalHook = (typeof GLOBAL_HOOKS)[number];
+export type GlobalHook = (typeof GLOBAL_HOOKS)[number] | typeof POS_EMBED_HOOK;
 export type HookName = GlobalHook | `blocks.${number}.${BlockHook}`;
 
 export function blockHook(layer: number, hook: BlockHook): HookName {
@@ -43,18 +51,46 @@ export interface ParsedHook {
 }
 
 export function parseHookName(name: string, nLayers: number): ParsedHook | null {
-  if ((GLOBAL_HOOKS as readonly string[]).includes(name)) return { layer: null, hook: name as GlobalHook };
+  if ((GLOBAL_HOOKS as readonly string[]).includes(name) || name === POS_EMBED_HOOK) return { layer: null, hook: name as GlobalHook };
   const m = /^blocks\.(\d+)\.(.+)$/.exec(name);
   if (!m) return null;
   const layer = Number(m[1]);
   if (!(layer >= 0 && layer < nLayers) || String(layer) !== m[1]) return null;
-  if (!(BLOCK_HOOKS as readonly string[]).includes(m[2])) return null;
+  if (!(BLOCK_HOOKS as readonly string[]).includes(m[2]) && !(SANDWICH_HOOKS as readonly string[]).includes(m[2])) return null;
   return { layer, hook: m[2] as BlockHook };
 }
 
 export function allHookNames(nLayers: number): HookName[] {
   const out: HookName[] = ['hook_embed'];
   for (let l = 0; l < nLayers; l++) for (const h of BLOCK_HOOKS) out.push(blockHook(l, h));
+  out.push('ln_final.hook_scale', 'ln_final.hook_normalized', 'logits');
+  return out;
+}
+
+/** Why a model lacks a (well-formed) hook, or null when it has it. */
+export function hookUnavailable(name: string, cfg: ArchConfig): string | null {
+  const p = parseHookName(name, cfg.nLayers);
+  if (!p) return `unknown hook "${name}"`;
+  if ((SANDWICH_HOOKS as readonly string[]).includes(p.hook) && !cfg.sandwichNorms) return `${name}: only models with sandwich norms (Gemma-2) have it`;
+  if (p.hook === POS_EMBED_HOOK && !cfg.learnedPositions) return `${name}: only models with learned positions (GPT-2) have it`;
+  if (p.hook === 'mlp.hook_pre_linear' && cfg.mlp === 'gelu-tanh') return `${name}: the ${cfg.family} MLP is not gated (its pre-activation is mlp.hook_pre)`;
+  if ((p.hook === 'attn.hook_rot_q' || p.hook === 'attn.hook_rot_k') && !cfg.rope) return `${name}: the ${cfg.family} model has no rotary embedding`;
+  return null;
+}
+
+/** Every hook a model has, in forward order: the Llama list plus the family's own hooks. */
+export function modelHookNames(cfg: ArchConfig): HookName[] {
+  const out: HookName[] = ['hook_embed'];
+  if (cfg.learnedPositions) out.push(POS_EMBED_HOOK);
+  for (let l = 0; l < cfg.nLayers; l++) {
+    for (const h of BLOCK_HOOKS) {
+      // The post norms run just before the output they produce.
+      if (cfg.sandwichNorms && h === 'hook_attn_out') out.push(blockHook(l, 'ln1_post.hook_scale'), blockHook(l, 'ln1_post.hook_normalized'));
+      if (cfg.sandwichNorms && h === 'hook_mlp_out') out.push(blockHook(l, 'ln2_post.hook_scale'), blockHook(l, 'ln2_post.hook_normalized'));
+      const name = blockHook(l, h);
+      if (!hookUnavailable(name, cfg)) out.push(name);
+    }
+  }
   out.push('ln_final.hook_scale', 'ln_final.hook_normalized', 'logits');
   return out;
 }
@@ -68,6 +104,8 @@ export function hookShape(name: string, cfg: ArchConfig, B: number, T: number): 
     case 'ln1.hook_scale':
     case 'ln2.hook_scale':
     case 'ln_final.hook_scale':
+    case 'ln1_post.hook_scale':
+    case 'ln2_post.hook_scale':
       return { shape: [B, T, 1], posAxis: 1 };
     case 'attn.hook_q':
     case 'attn.hook_rot_q':

@@ -10,6 +10,7 @@ import { embeddedModelPath } from '../paths';
 import type { Tokenizer } from '../tokenizer/types';
 import { loadLlama2cTokenizer } from '../tokenizer/llama2c';
 import { loadLlama2cCheckpoint } from './llama2c';
+import { loadHfFolder } from './hf/open';
 
 export interface LoadedModel {
   readonly spec: ModelSpec;
@@ -38,9 +39,7 @@ function findLlama2cTokenizer(modelPath: string, vocabSize: number): string {
 export async function loadModel(opts: LoadOptions = {}): Promise<LoadedModel> {
   const modelPath = path.resolve(opts.model ?? embeddedModelPath);
   if (!existsSync(modelPath)) throw new UserError(`model file not found: ${modelPath}`);
-  if (statSync(modelPath).isDirectory()) {
-    throw new UserError(`${modelPath} is a directory: pass the llama2.c checkpoint file (Hugging Face folders are not supported yet)`);
-  }
+  if (statSync(modelPath).isDirectory()) return loadHfFolder(modelPath, opts.tokenizer);
   const spec = await loadLlama2cCheckpoint(modelPath);
   const tokPath = opts.tokenizer ? path.resolve(opts.tokenizer) : findLlama2cTokenizer(modelPath, spec.config.vocabSize);
   const tokenizer = loadLlama2cTokenizer(tokPath, spec.config.vocabSize);

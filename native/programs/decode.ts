@@ -17,6 +17,7 @@
 import type { ModelSpec } from '../../shared/model';
 import { weightNames as W } from '../../shared/model';
 import { GraphBuilder, type BuiltProgram, type Value } from '../onnx/builder';
+import { notPlainLlama } from './families';
 import { applyRope, gatedSiluMlp, rmsNormGain, ropeTables, weightAccess, type RopeTables } from './llamaParts';
 
 export const pastKeyInput = (l: number) => `past_k_${l}`;
@@ -27,9 +28,8 @@ export const newValueOutput = (l: number) => `new_v_${l}`;
 /** Throws for architectures the decode step does not implement (anything outside the Llama choices). */
 export function checkDecodable(spec: ModelSpec): void {
   const c = spec.config;
-  if (c.norm !== 'rms' || c.mlp !== 'gated-silu') {
-    throw new Error(`decode step: only RMSNorm + gated-SiLU (Llama family) models are supported, not ${c.family}`);
-  }
+  const extra = notPlainLlama(spec);
+  if (extra) throw new Error(`decode step: only plain Llama models (RMSNorm, gated SiLU, no biases) are supported, not a ${extra}`);
   if (c.nHeads % c.nKvHeads !== 0) throw new Error(`decode step: ${c.nHeads} query heads do not group over ${c.nKvHeads} kv heads`);
 }
 

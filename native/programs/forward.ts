@@ -8,12 +8,13 @@
  */
 import type { ArchConfig, ModelSpec } from '../../shared/model';
 import { weightNames as W } from '../../shared/model';
-import { hookShape, parseHookName } from '../../shared/hooks';
+import { hookShape, hookUnavailable, parseHookName } from '../../shared/hooks';
 import type { Tensor } from '../../shared/tensor';
 import type { Dictionary } from '../../shared/dictionary';
 import { GraphBuilder, type BuiltProgram, type Dim, type Value } from '../onnx/builder';
 import { activationOp, dictDecoderInput, dictInput, preActivation, skipOutput } from './encode';
 import { applyRope, ropeTables, weightAccess, type RopeTables } from './llamaParts';
+import { attnScaleOf, isSlidingLayer, mlpActivation, normCentre, normScale, slidingMask, softcap } from './families';
 
 export interface ForwardProgramOptions {
   /** Hooks returned as outputs (graph output name = hook name). */
@@ -54,6 +55,8 @@ export function validateHookList(names: readonly string[], cfg: ArchConfig, what
     if (!parseHookName(n, cfg.nLayers)) {
       throw new RangeError(`${what}: unknown hook "${n}" (e.g. "hook_embed", "blocks.0.hook_resid_pre", "blocks.${cfg.nLayers - 1}.attn.hook_pattern", "logits")`);
     }
+    const why = hookUnavailable(n, cfg);
+    if (why) throw new RangeError(`${what}: ${why}`);
   }
 }
 
@@ -89,7 +92,10 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
   const shapeOf = (...parts: (Value | number)[]) =>
     g.concat(parts.map((p) => (typeof p === 'number' ? g.constI64([p]) : p)), 0);
 
-  const { weight, linear } = weightAccess(g, spec);
+  const { weight, linear: linearNoBias } = weightAccess(g, spec);
+  /** x·Wᵀ, plus the bias when the model has one under `bias` (HF biases are constants of the model). */
+  const linear = (x: Value, name: string, bias?: string): Value =>
+    bias && spec.weights.has(bias) ? g.add(linearNoBias(x, name), weight(bias)) : linearNoBias(x, name);
 
   /** Applies frozen/set/add to a hook point. `compute` runs only when the hook is not frozen. */
   /** `frozenPlus` (constrained mode): the hook's value is its frozen input plus this live term. */
@@ -113,17 +119,25 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
   const depthOf = (n: string): number => {
     const p = parseHookName(n, cfg.nLayers);
     if (!p) return -1;
-    return p.layer === null ? (n === 'hook_embed' ? -1 : cfg.nLayers) : p.layer;
+    return p.layer === null ? (n === 'hook_embed' || n === 'hook_pos_embed' ? -1 : cfg.nLayers) : p.layer;
   };
   const lastLayer = Math.max(-1, ...[...wanted, ...frozen, ...setHooks, ...addHooks].map(depthOf));
 
   const eps = once(() => g.scalarF(cfg.normEps));
-  /** RMSNorm with TransformerLens hooks: scale = sqrt(mean(x²)+eps), normalized = x/scale, gain applied after. */
-  const rmsNorm = (x: Value, prefix: string, gainName: string): Value => {
-    const scale = hook(`${prefix}.hook_scale`, () => g.sqrt(g.add(g.meanLast(g.mul(x, x)), eps())));
-    const normalized = hook(`${prefix}.hook_normalized`, () => g.div(x, scale));
-    return g.mul(normalized, weight(gainName));
+  /**
+   * The family's norm with TransformerLens hooks: scale = sqrt(mean(x²)+eps) (RMSNorm) or sqrt(var(x)+eps)
+   * (LayerNorm), normalized = (x [− mean]) / scale, gain (and LayerNorm bias) applied after.
+   */
+  const rmsNorm = (x: Value, prefix: string, gainName: string, biasName?: string): Value => {
+    const centred = once(() => normCentre(g, cfg, x));
+    const scale = hook(`${prefix}.hook_scale`, () => normScale(g, centred(), eps()));
+    const normalized = hook(`${prefix}.hook_normalized`, () => g.div(centred(), scale));
+    const gained = g.mul(normalized, weight(gainName));
+    return biasName && spec.weights.has(biasName) ? g.add(gained, weight(biasName)) : gained;
   };
+  /** Per-head RMSNorm over head_dim (Qwen3 q_norm / k_norm), no hooks. */
+  const headNorm = (x: Value, gainName: string): Value =>
+    g.mul(g.div(x, normScale(g, x, eps())), weight(gainName));
 
   // RoPE tables from the positions 0..T−1, built once and shared by every layer (llamaParts: float32 angles).
   let ropeTabs: RopeTables | null = null;
@@ -138,22 +152,33 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
 
   // Causal mask [T, T]: true where key > query.
   let causal: Value | null = null;
-  const causalMask = (): Value => {
+  let sliding: Value | null = null;
+  const positions = once(() => g.op('Range', [g.constI64([0], []), g.op('Squeeze', [Tdim, g.constI64([0])]), g.constI64([1], [])]));
+  const causalMask = (l: number): Value => {
     if (!causal) {
-      const r = g.op('Range', [g.constI64([0], []), g.op('Squeeze', [Tdim, g.constI64([0])]), g.constI64([1], [])]);
+      const r = positions();
       causal = g.op('Greater', [g.unsqueeze(r, [0]), g.unsqueeze(r, [1])]);
     }
-    return causal;
+    if (!isSlidingLayer(cfg, l)) return causal;
+    // Sliding-window layers also hide keys at least `size` positions behind the query.
+    if (!sliding) sliding = g.op('Or', [causal, slidingMask(g, positions(), cfg.slidingWindow!.size)]);
+    return sliding;
   };
   const negInf = once(() => g.scalarF(-Infinity));
 
   const attention = (l: number, x: Value): Value => {
     const p = `blocks.${l}.attn`;
-    const xin = rmsNorm(x, `blocks.${l}.ln1`, W.ln1(l));
-    // Lazily computed so that a frozen pattern needs no queries or keys.
-    const q = once(() => hook(`${p}.hook_q`, () => g.reshape(linear(xin, W.wq(l)), [0, 0, H, dh])));
-    const k = once(() => hook(`${p}.hook_k`, () => g.reshape(linear(xin, W.wk(l)), [0, 0, K, dh])));
-    const v = hook(`${p}.hook_v`, () => g.reshape(linear(xin, W.wv(l)), [0, 0, K, dh]));
+    const xin = rmsNorm(x, `blocks.${l}.ln1`, W.ln1(l), W.ln1Bias(l));
+    // Lazily computed so that a frozen pattern needs no queries or keys. With q/k norms (Qwen3) hook_q / hook_k
+    // are after the norm: what RoPE rotates.
+    const qk = (name: string, w: string, b: string, heads: number, normW: string) => () =>
+      hook(`${p}.${name}`, () => {
+        const proj = g.reshape(linear(xin, w, b), [0, 0, heads, dh]);
+        return cfg.qkNorm ? headNorm(proj, normW) : proj;
+      });
+    const q = once(qk('hook_q', W.wq(l), W.bq(l), H, W.qNorm(l)));
+    const k = once(qk('hook_k', W.wk(l), W.bk(l), K, W.kNorm(l)));
+    const v = hook(`${p}.hook_v`, () => g.reshape(linear(xin, W.wv(l), W.bv(l)), [0, 0, K, dh]));
     const rotQ = once(() => hook(`${p}.hook_rot_q`, () => rope(q())));
     const rotK = once(() => hook(`${p}.hook_rot_k`, () => rope(k())));
     // Grouped-query attention as a broadcast: queries [B,K,G,T,dh] against keys [B,K,1,dh,T].
@@ -161,8 +186,9 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
       hook(`${p}.hook_attn_scores`, () => {
         const q5 = g.reshape(g.transpose(rotQ(), [0, 2, 1, 3]), shapeOf(Bdim, K, G, Tdim, dh));
         const k5 = g.unsqueeze(g.transpose(rotK(), [0, 2, 3, 1]), [2]);
-        const raw = g.reshape(g.mul(g.matMul(q5, k5), g.scalarF(1 / Math.sqrt(dh))), shapeOf(Bdim, H, Tdim, Tdim));
-        return g.where(causalMask(), negInf(), raw);
+        let raw = g.reshape(g.mul(g.matMul(q5, k5), g.scalarF(attnScaleOf(cfg))), shapeOf(Bdim, H, Tdim, Tdim));
+        if (cfg.attnSoftcap !== undefined) raw = softcap(g, raw, cfg.attnSoftcap);
+        return g.where(causalMask(l), negInf(), raw);
       }));
     const pattern = hook(`${p}.hook_pattern`, () => g.softmax(scores(), -1));
     // Q/K-side hooks that were asked for are built even when a frozen pattern made them unnecessary.
@@ -177,7 +203,11 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
       const z5 = g.matMul(p5, v5); // [B,K,G,T,dh]
       return g.transpose(g.reshape(z5, shapeOf(Bdim, H, Tdim, dh)), [0, 2, 1, 3]);
     });
-    return hook(`blocks.${l}.hook_attn_out`, () => linear(g.reshape(z, [0, 0, H * dh]), W.wo(l)));
+    return hook(`blocks.${l}.hook_attn_out`, () => {
+      const out = linear(g.reshape(z, [0, 0, H * dh]), W.wo(l), W.bo(l));
+      // Gemma-2: the attention output passes through post_attention_layernorm before the residual add.
+      return cfg.sandwichNorms ? rmsNorm(out, `blocks.${l}.ln1_post`, W.ln1Post(l)) : out;
+    });
   };
 
   // Spliced layers: transcoder activations per layer (a CLT's later layers read earlier layers' features).
@@ -203,11 +233,17 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
 
   const mlp = (l: number, x: Value): Value => {
     const p = `blocks.${l}.mlp`;
-    const xin = hook(`${p}.hook_in`, () => rmsNorm(x, `blocks.${l}.ln2`, W.ln2(l)));
-    const pre = hook(`${p}.hook_pre`, () => linear(xin, W.wGate(l)));
-    const preLinear = hook(`${p}.hook_pre_linear`, () => linear(xin, W.wIn(l)));
-    const post = hook(`${p}.hook_post`, () => g.mul(g.mul(pre, g.sigmoid(pre)), preLinear));
-    const trueOut = () => linear(post, W.wOut(l));
+    const xin = hook(`${p}.hook_in`, () => rmsNorm(x, `blocks.${l}.ln2`, W.ln2(l), W.ln2Bias(l)));
+    const gated = cfg.mlp !== 'gelu-tanh';
+    // Gated: hook_pre is the gate's pre-activation, hook_pre_linear the up projection; GPT-2: W_in·x + b_in.
+    const pre = hook(`${p}.hook_pre`, () => (gated ? linear(xin, W.wGate(l), W.bGate(l)) : linear(xin, W.wIn(l), W.bIn(l))));
+    const preLinear = gated ? hook(`${p}.hook_pre_linear`, () => linear(xin, W.wIn(l), W.bIn(l))) : null;
+    const post = hook(`${p}.hook_post`, () => (preLinear ? g.mul(mlpActivation(g, cfg, pre), preLinear) : mlpActivation(g, cfg, pre)));
+    const trueOut = () => {
+      const out = linear(post, W.wOut(l), W.bOut(l));
+      // Gemma-2: hook_mlp_out is after post_feedforward_layernorm (what is added to the residual).
+      return cfg.sandwichNorms ? rmsNorm(out, `blocks.${l}.ln2_post`, W.ln2Post(l)) : out;
+    };
     const skipW = opts.frozenSkip?.layers[l]?.W_skip;
     const outName = `blocks.${l}.hook_mlp_out`;
     if (skipW && frozen.has(outName)) {
@@ -222,15 +258,26 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
     return hook(`blocks.${l}.hook_mlp_out`, () => splicedOut(l, input, trueOut()));
   };
 
-  let resid = hook('hook_embed', () => g.op('Gather', [weight(W.embed), tokens], { axis: 0 }));
+  let resid = hook('hook_embed', () => {
+    const e = g.op('Gather', [weight(W.embed), tokens], { axis: 0 });
+    // Gemma: × sqrt(hidden), the constant rounded to float32 as transformers does (a tensor of the hidden dtype).
+    return cfg.embedScale !== undefined ? g.mul(e, g.scalarF(Math.fround(cfg.embedScale))) : e;
+  });
+  if (cfg.learnedPositions) {
+    const pos = hook('hook_pos_embed', () => {
+      const ids = g.op('Expand', [g.unsqueeze(positions(), [0]), g.op('Shape', [tokens])]); // [B, T]
+      return g.op('Gather', [weight(W.posEmbed), ids], { axis: 0 });
+    });
+    resid = g.add(resid, pos);
+  }
   for (let l = 0; l <= Math.min(lastLayer, cfg.nLayers - 1); l++) {
     const pre = hook(`blocks.${l}.hook_resid_pre`, () => resid);
     const mid = hook(`blocks.${l}.hook_resid_mid`, () => g.add(pre, attention(l, pre)));
     resid = hook(`blocks.${l}.hook_resid_post`, () => g.add(mid, mlp(l, mid)));
   }
   if (lastLayer >= cfg.nLayers) {
-    const xf = rmsNorm(resid, 'ln_final', W.lnFinal);
-    hook('logits', () => linear(xf, W.unembed));
+    const xf = rmsNorm(resid, 'ln_final', W.lnFinal, W.lnFinalBias);
+    hook('logits', () => (cfg.finalSoftcap !== undefined ? softcap(g, linear(xf, W.unembed), cfg.finalSoftcap) : linear(xf, W.unembed)));
   }
   return g.build();
 }

@@ -6,6 +6,7 @@
  */
 import type { ArchConfig, ModelSpec } from '../../shared/model';
 import type { GraphBuilder, Value } from '../onnx/builder';
+import { llama3InvFreq } from './families';
 
 export interface WeightAccess {
   /** A model weight as an external input (fed from the model's own buffer on every run). */
@@ -57,7 +58,9 @@ export function ropeTables(g: GraphBuilder, cfg: ArchConfig, pos: Value): RopeTa
   const r = cfg.rope;
   if (!r) throw new Error('ropeTables: the model has no rotary embedding');
   const half = cfg.headDim / 2;
-  const angle = g.mul(g.unsqueeze(pos, [1]), g.constF(ropeInvFreq(r.theta, cfg.headDim), [1, half])); // [T, half]
+  const base = ropeInvFreq(r.theta, cfg.headDim);
+  const invFreq = r.llama3 ? llama3InvFreq(base, r.llama3) : base;
+  const angle = g.mul(g.unsqueeze(pos, [1]), g.constF(invFreq, [1, half])); // [T, half]
   const shape = r.kind === 'interleaved' ? [0, 1, half, 1] : [0, 1, half];
   return { cos: g.reshape(g.op('Cos', [angle]), shape), sin: g.reshape(g.op('Sin', [angle]), shape) };
 }
