@@ -100,7 +100,8 @@ export function loadHfTokenizer(where: string, opts: HfTokenizerOptions): Tokeni
     if (o.eos && info.eosId >= 0) ids.push(info.eosId);
     return ids;
   };
-  const decodeAll = (ids: readonly number[]): string => tok.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+  const decodeAll = (ids: readonly number[]): string =>
+    ids.length === 0 ? '' : tok.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
   // The Tokenizer contract: a leading BOS (the prepended special token) prints nothing.
   const decode = (ids: readonly number[]): string => decodeAll(ids.length > 0 && ids[0] === prefix ? ids.slice(1) : ids);
   return {
