@@ -13,6 +13,8 @@ export interface BackwardContext {
   /** Per layer [T] frozen RMS of ln2, and of the final norm. */
   readonly s2: readonly Float32Array[];
   readonly sFinal: Float32Array;
+  /** Per layer [T] frozen RMS of the post-attention (sandwich) norm: Gemma-2 only. */
+  readonly s1Post?: readonly Float32Array[];
   /**
    * Per output layer k, [T, n_k + 1, d]: at each position the activation-scaled decoder rows written into
    * layer k (padded to the busiest position's n_k), then the error vector ε[k, p].
@@ -93,6 +95,11 @@ function prepare(spec: ModelSpec, ctx: BackwardContext, Tp: number): Prepared {
     const inv = new Float32Array(Tp);
     for (let t = 0; t < Tp; t++) inv[t] = 1 / ctx.s2[l][t];
     invS2.push(inv);
+    if (ctx.s1Post) {
+      const invPost = new Float32Array(Tp);
+      for (let t = 0; t < Tp; t++) invPost[t] = 1 / ctx.s1Post[l][t];
+      feeds[backwardIO.s1Post(l)] = new ort.Tensor('float32', invPost, [1, Tp, 1]);
+    }
     const [, n1] = ctx.dec[l].shape;
     feeds[backwardIO.dec(l)] = new ort.Tensor('float32', ctx.dec[l].data.subarray(0, Tp * n1 * d), [Tp, n1, d]);
   }
@@ -215,6 +222,8 @@ export async function runBackward(spec: ModelSpec, dict: Dictionary, ctx: Backwa
     } else if (dict.inputHook === 'mlp.hook_in') {
       gain = spec.weights.get(`blocks.${l}.ln2.w`)!.data;
       rms = ctx.s2[l][p];
+    } else if (dict.inputHook === 'ln2.hook_normalized') {
+      rms = ctx.s2[l][p]; // GemmaScope: reads x / RMS, no gain
     }
     for (let j = 0; j < d; j++) vecT[j * B + b] = (batch.vec[b * d + j] * (gain ? gain[j] : 1)) / rms;
     let m = masks.get(l);

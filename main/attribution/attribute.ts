@@ -162,7 +162,7 @@ export function backwardCost(spec: ModelSpec, dict: Dictionary, activeFeatures: 
 }
 
 export async function attributeGraph(spec: ModelSpec, dict: Dictionary, tok: Tokenizer, tokens: readonly number[], o: AttributeOptions = {}): Promise<AttributionGraph> {
-  const why = supportsBackward(dict);
+  const why = supportsBackward(dict, spec);
   if (why) throw new UserError(`cannot attribute with this dictionary: ${why}`);
   if (tokens.length < 2) throw new UserError('attribution needs a prompt of at least one token after BOS');
   if (tokens.length > spec.config.maxSeqLen) throw new UserError(`the prompt is ${tokens.length} tokens; the model's context is ${spec.config.maxSeqLen}`);
@@ -321,7 +321,7 @@ export async function attributeGraph(spec: ModelSpec, dict: Dictionary, tok: Tok
  * with a few features (their programs are built; the rest costs little next to their run time anyway).
  */
 export async function warmUpAttribution(spec: ModelSpec, dict: Dictionary, tok: Tokenizer, o: { calls?: number; signal?: AbortSignal } = {}): Promise<void> {
-  if (supportsBackward(dict)) return;
+  if (supportsBackward(dict, spec)) return;
   const { vocabSize: V, maxSeqLen } = spec.config;
   let params = 0;
   for (const t of new Set(spec.weights.values())) params += t.data.length;

@@ -37,7 +37,10 @@ export async function buildPromptContext(spec: ModelSpec, dict: Dictionary, toke
   const d = spec.config.dModel;
   const T = tokens.length;
   const layers = [...Array(L).keys()];
-  const frozenNames = ['ln_final.hook_scale', ...layers.flatMap((l) => [`blocks.${l}.attn.hook_pattern`, `blocks.${l}.ln1.hook_scale`, `blocks.${l}.ln2.hook_scale`])];
+  // Every norm denominator is frozen (circuit-tracer §2.3), Gemma-2's sandwich norms included.
+  const sandwich = spec.config.sandwichNorms ? ['ln1_post.hook_scale', 'ln2_post.hook_scale'] : [];
+  const perLayer = ['attn.hook_pattern', 'ln1.hook_scale', 'ln2.hook_scale', ...sandwich];
+  const frozenNames = ['ln_final.hook_scale', ...layers.flatMap((l) => perLayer.map((h) => `blocks.${l}.${h}`))];
   const xNames = layers.map((l) => `blocks.${l}.${dict.inputHook}`);
   const yNames = layers.map((l) => `blocks.${l}.${dict.outputHook}`);
   const run = await runForward(spec, { tokens: [tokens], outputs: ['logits', 'hook_embed', ...frozenNames, ...xNames, ...yNames] });
@@ -58,6 +61,7 @@ export async function buildPromptContext(spec: ModelSpec, dict: Dictionary, toke
     patT,
     s2: layers.map((l) => run.get(`blocks.${l}.ln2.hook_scale`)!.data),
     sFinal: run.get('ln_final.hook_scale')!.data,
+    ...(spec.config.sandwichNorms ? { s1Post: layers.map((l) => run.get(`blocks.${l}.ln1_post.hook_scale`)!.data) } : {}),
     dec,
     decPos,
     decSlot,

@@ -8,6 +8,7 @@ import type { ModelSpec } from '../../shared/model';
 import type { Tensor } from '../../shared/tensor';
 import { runForward } from '../../native/forwardRun';
 import { runEncode } from '../../native/encodeRun';
+import { hookUnavailable } from '../../shared/hooks';
 import { UserError } from '../errors';
 
 export interface ActiveFeatures {
@@ -36,6 +37,11 @@ export function checkDictionaryFits(spec: ModelSpec, dict: Dictionary): void {
     throw new UserError(
       `dictionary ${dict.name} has ${dict.nLayers} layers of width ${dict.dModel} but model ${spec.name} has ${spec.config.nLayers} layers of width ${spec.config.dModel}`,
     );
+  }
+  // The dictionary declares the hooks it reads and writes: the model must have them.
+  for (const h of [dict.inputHook, dict.outputHook]) {
+    const why = hookUnavailable(`blocks.0.${h}`, spec.config);
+    if (why) throw new UserError(`dictionary ${dict.name} uses hook ${h}, which model ${spec.name} does not have (${why})`);
   }
   if (dict.model.fingerprint && dict.model.fingerprint !== spec.fingerprint) {
     throw new UserError(

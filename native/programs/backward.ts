@@ -49,7 +49,12 @@ export const backwardIO = {
   patT: (l: number) => `patT_${l}`,
   s2: (l: number) => `inv_s2_${l}`,
   dec: (k: number) => `dec_${k}`,
+  /** Gemma-2 sandwich norms: 1 / frozen RMS of post_attention_layernorm per position, [1, T, 1]. */
+  s1Post: (l: number) => `inv_s1post_${l}`,
 };
+
+/** Dictionary inputs the backward supports: the MLP input (gain applied), its gain-less normalized form, the residual. */
+const INPUT_HOOKS = ['mlp.hook_in', 'ln2.hook_normalized', 'hook_resid_mid'];
 
 /** Output layers whose decoder contraction a program for highest target layer `top` computes, in stack order. */
 export function backwardOutputLayers(top: number, L: number): number[] {
@@ -58,13 +63,28 @@ export function backwardOutputLayers(top: number, L: number): number[] {
   return out;
 }
 
-export function supportsBackward(dict: Dictionary): string | null {
+export function supportsBackward(dict: Dictionary, spec?: ModelSpec): string | null {
   if (dict.outputHook !== 'hook_mlp_out') return `the dictionary writes ${dict.outputHook}; attribution supports hook_mlp_out`;
-  if (dict.inputHook !== 'mlp.hook_in' && dict.inputHook !== 'hook_resid_mid') return `the dictionary reads ${dict.inputHook}; attribution supports mlp.hook_in and hook_resid_mid`;
+  if (!INPUT_HOOKS.includes(dict.inputHook)) return `the dictionary reads ${dict.inputHook}; attribution supports ${INPUT_HOOKS.join(', ')}`;
+  // LayerNorm's centring would have to be folded into every read and write of the residual: not done yet.
+  if (spec && spec.config.norm !== 'rms') return `attribution supports RMSNorm models; ${spec.config.family} uses ${spec.config.norm} norm`;
   return null;
 }
 
 const folded = new WeakMap<object, Tensor>();
+
+/** W (out, in) with its rows scaled by a gain: diag(gain)·W. Memoized per tensor pair. */
+const rowFolded = new WeakMap<object, Tensor & { gain: Tensor }>();
+function foldRows(w: Tensor, gain: Tensor): Tensor {
+  const hit = rowFolded.get(w);
+  if (hit && hit.gain === gain) return hit;
+  const [rows, cols] = w.shape;
+  const data = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = w.data[r * cols + c] * gain.data[r];
+  const t = { data, shape: [rows, cols], gain };
+  rowFolded.set(w, t);
+  return t;
+}
 
 /** W scaled column-wise by a gain: (x·W) ⊙ gain = x·(W ⊙ gain). Memoized per tensor pair. */
 function foldGain(w: Tensor, gain: Tensor): Tensor {
@@ -106,7 +126,7 @@ function groupHeads(w: Tensor, K: number, G: number, dh: number): Tensor {
  * @param lo lowest target layer of the batch: the program injects at every layer in [lo, top]
  */
 export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: number, lo = top): BuiltProgram {
-  const why = supportsBackward(dict);
+  const why = supportsBackward(dict, spec);
   if (why) throw new Error(why);
   const cfg = spec.config;
   const { nLayers: L, dModel: d, nHeads: H, nKvHeads: K, headDim: dh } = cfg;
@@ -115,7 +135,9 @@ export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: num
   const g = new GraphBuilder('backward');
   const tensorOf = (name: string) => spec.weights.get(name)!;
   const readsMlpIn = dict.inputHook === 'mlp.hook_in';
-
+  // The skip path goes through the frozen ln2 RMS when the dictionary reads a normalized input.
+  const throughLn2 = readsMlpIn || dict.inputHook === 'ln2.hook_normalized';
+  const sandwich = !!cfg.sandwichNorms;
   const tgtVec = g.input('tgt_vec', 'float32', [d, 1, 'B']);
   const emb = g.input('emb', 'float32', [d, 'T', 1]);
   const masks = new Map<number, Value>();
@@ -149,17 +171,24 @@ export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: num
       // The skip path reads x_l: through it, then through the frozen ln2 when x_l is the MLP input. The ln2
       // RMS is per position, so it scales the skip's input: W·(g ⊙ 1/RMS) = (W·g) ⊙ 1/RMS.
       const w = readsMlpIn ? foldGain(skip, tensorOf(W.ln2(l))) : skip;
-      const x = readsMlpIn ? g.mul(grad, g.input(backwardIO.s2(l), 'float32', [1, 'N'])) : grad; // Mul: cheaper than Div
+      const x = throughLn2 ? g.mul(grad, g.input(backwardIO.s2(l), 'float32', [1, 'N'])) : grad; // Mul: cheaper than Div
       grad = gemmT(g.external(`skip.${l}`, w), x, grad);
     }
     const patT = g.input(backwardIO.patT(l), 'float32', [K, 1, 'T', 'GT']);
-    const wo = g.external(`wo_grouped.${l}`, groupHeads(tensorOf(W.wo(l)), K, G, dh));
+    // Gemma-2: attn_out = ln1_post(W_O·z) with its RMS frozen = diag(gain)·W_O·z / s[t]: the gain folds into
+    // W_O's rows, the per-position 1/s scales the gradient before W_Oᵀ.
+    const woT = sandwich ? foldRows(tensorOf(W.wo(l)), tensorOf(W.ln1Post(l))) : tensorOf(W.wo(l));
+    const wo = g.external(`wo_grouped.${l}`, groupHeads(woT, K, G, dh));
+    const invPost = sandwich ? g.input(backwardIO.s1Post(l), 'float32', [1, 'T', 1]) : null;
+    const postScaled = (x: Value): Value => (invPost ? g.reshape(g.mul(g.reshape(x, shape3), invPost), [d, -1]) : x);
     let gv: Value; // [K·dh, T·B]
     if (!grad) {
       // Only this layer's targets, each at its own position: W_O on [d, B], then each head's pattern column at
       // that position (gathered per target and group member).
       const m = masks.get(l)!;
-      const own = lo === l ? tgtVec : g.mul(tgtVec, g.op('ReduceSum', [m, g.constI64([1])], { keepdims: 1 })); // [d, 1, B]
+      let own = lo === l ? tgtVec : g.mul(tgtVec, g.op('ReduceSum', [m, g.constI64([1])], { keepdims: 1 })); // [d, 1, B]
+      // 1/s of the post-attention norm at each target's own position: Σ_t mask[t, b] / s[t].
+      if (invPost) own = g.mul(own, g.op('ReduceSum', [g.mul(m, invPost), g.constI64([1])], { keepdims: 1 }));
       const gz = g.reshape(gemmT(wo, g.reshape(own, [d, -1])), shapeOf(K, dh, 1, G, Bdim)); // [K, dh, 1, G, B]
       const col = g.op('Gather', [patT, g.input('tgt_col', 'int32', ['G', 'B'])], { axis: 3 }); // [K, 1, T, G, B]
       let prod = g.mul(col, gz); // [K, dh, T, G, B]
@@ -168,7 +197,7 @@ export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: num
       inject(l);
     } else {
       inject(l);
-      const gz = g.reshape(gemmT(wo, grad), zShape); // [K, dh, G·T, B]
+      const gz = g.reshape(gemmT(wo, postScaled(grad)), zShape); // [K, dh, G·T, B]
       gv = g.reshape(g.matMul(patT, gz), [K * dh, -1]); // [K, 1, T, G·T] × [K, dh, G·T, B]: the group sums here
     }
     grad = gemmT(g.external(`wv_g1.${l}`, foldGain(tensorOf(W.wv(l)), tensorOf(W.ln1(l)))), gv, grad!);

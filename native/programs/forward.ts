@@ -128,10 +128,12 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
    * The family's norm with TransformerLens hooks: scale = sqrt(mean(x²)+eps) (RMSNorm) or sqrt(var(x)+eps)
    * (LayerNorm), normalized = (x [− mean]) / scale, gain (and LayerNorm bias) applied after.
    */
+  const normalizedOf = new Map<string, Value>(); // transcoders may read a norm's gain-less output (GemmaScope)
   const rmsNorm = (x: Value, prefix: string, gainName: string, biasName?: string): Value => {
     const centred = once(() => normCentre(g, cfg, x));
     const scale = hook(`${prefix}.hook_scale`, () => normScale(g, centred(), eps()));
     const normalized = hook(`${prefix}.hook_normalized`, () => g.div(centred(), scale));
+    normalizedOf.set(prefix, normalized);
     const gained = g.mul(normalized, weight(gainName));
     return biasName && spec.weights.has(biasName) ? g.add(gained, weight(biasName)) : gained;
   };
@@ -244,17 +246,24 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
       // Gemma-2: hook_mlp_out is after post_feedforward_layernorm (what is added to the residual).
       return cfg.sandwichNorms ? rmsNorm(out, `blocks.${l}.ln2_post`, W.ln2Post(l)) : out;
     };
+    /** The transcoder's declared input at this layer. */
+    const dictInputOf = (hookName: string): Value | null => {
+      if (hookName === 'hook_resid_mid') return x;
+      if (hookName === 'mlp.hook_in') return xin;
+      if (hookName === 'ln2.hook_normalized') return normalizedOf.get(`blocks.${l}.ln2`) ?? null;
+      return null;
+    };
     const skipW = opts.frozenSkip?.layers[l]?.W_skip;
     const outName = `blocks.${l}.hook_mlp_out`;
     if (skipW && frozen.has(outName)) {
       // Frozen value + live skip of the dictionary's input, then the usual set/add edits on the sum.
-      const input = opts.frozenSkip!.inputHook === 'hook_resid_mid' ? x : xin;
+      const input = dictInputOf(opts.frozenSkip!.inputHook) ?? xin;
       return hook(outName, trueOut, () => skipOutput(g, opts.frozenSkip!, l, input));
     }
     if (!splice?.layers.includes(l)) return hook(`blocks.${l}.hook_mlp_out`, trueOut);
     // The transcoder reads its declared input hook; only the MLP's own input and the residual are supported.
-    const input = splice.dict.inputHook === 'hook_resid_mid' ? x : splice.dict.inputHook === 'mlp.hook_in' ? xin : null;
-    if (!input) throw new Error(`splicing reads ${splice.dict.inputHook}, which is not supported (use mlp.hook_in or hook_resid_mid)`);
+    const input = dictInputOf(splice.dict.inputHook);
+    if (!input) throw new Error(`splicing reads ${splice.dict.inputHook}, which is not supported (use mlp.hook_in, ln2.hook_normalized or hook_resid_mid)`);
     return hook(`blocks.${l}.hook_mlp_out`, () => splicedOut(l, input, trueOut()));
   };
 
