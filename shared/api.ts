@@ -310,7 +310,8 @@ export function createApiClient(channel: MessageChannelLike): ApiClient {
 
 // ---------------------------------------------------------------------------------------------- host bridge
 
-export type MenuAction = 'open' | 'save' | 'save-as' | 'export' | 'presentation';
+/** `export`: graph JSON; `export-svg` / `export-png`: the view as a figure; `export-report`: the HTML evidence report. */
+export type MenuAction = 'open' | 'save' | 'save-as' | 'export' | 'presentation' | 'export-svg' | 'export-png' | 'export-report';
 
 export interface FileFilter {
   readonly name: string;

@@ -69,6 +69,15 @@ export const explainApiParams = {
       testResults: z.record(z.string().min(1).max(200), testResultSchema).optional(),
     })
     .strict(),
+  /**
+   * Writes an exported figure (the graph view or the subgraph figure) to a `.svg` / `.png` file: SVG as text, PNG
+   * as base64. The engine checks the content is what the name says (an `<svg>` document / the PNG signature).
+   */
+  'figure.export': z
+    .discriminatedUnion('format', [
+      z.object({ format: z.literal('svg'), path: filePath, svg: z.string().min(1).max(50_000_000) }).strict(),
+      z.object({ format: z.literal('png'), path: filePath, pngBase64: z.string().min(1).max(70_000_000) }).strict(),
+    ]),
 } as const;
 
 export type ExplainApiMethod = keyof typeof explainApiParams;
@@ -198,4 +207,5 @@ export interface ExplainApiResults {
   'labels.get': FeatureLabelsResult;
   'labels.set': FeatureLabelsResult;
   'report.export': { readonly path: string; readonly bytes: number };
+  'figure.export': { readonly path: string; readonly bytes: number };
 }

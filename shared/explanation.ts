@@ -48,6 +48,19 @@ export const savedViewSchema = z.strictObject({
   nodeThreshold: z.number().min(0).max(1),
   edgeThreshold: z.number().min(0).max(1),
   highlightedPaths: z.array(z.array(nodeId).max(1000)).max(1000).optional(),
+  /**
+   * What the graph canvas showed (issue 7 saved views): the visible region in layout (model) coordinates, so the
+   * view is re-fitted to any canvas size. Layout positions follow the canvas aspect, so this is approximate.
+   */
+  region: z.strictObject({ x1: finite, y1: finite, x2: finite, y2: finite }).optional(),
+  /** 'subgraph': the labelled subgraph figure (supernodes collapsed); 'graph' (default): the pruned graph. */
+  show: z.enum(['graph', 'subgraph']).optional(),
+  /** The supernodes the view is about (the subgraph figure shows only these and the pinned nodes they need; absent: all). */
+  supernodeIds: z.array(text(200)).max(10_000).optional(),
+  /** A causal test (by id) whose before/after result the view shows in presentation mode. */
+  testId: text(200).optional(),
+  /** Free-text caption shown under the view's title in presentation mode. */
+  caption: text(10_000).optional(),
 });
 
 export const explanationSchema = z.strictObject({

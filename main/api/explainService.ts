@@ -9,6 +9,7 @@ import type { ExplainDeps } from './explainCommon';
 import { openExplanationApi, RawGraphWriter, recoveryDiscardApi, recoveryListApi, recoverySaveApi, saveExplanationApi } from './explanationFiles';
 import { runIntervention, runTest } from './interventions';
 import { readFeatureLabels, writeFeatureLabels } from './labels';
+import { exportFigure } from './figureExport';
 import { exportReport } from './reportExport';
 import { subgraphStats } from './subgraph';
 
@@ -54,5 +55,6 @@ export function explainHandlers(deps: ExplainDeps): ExplainHandlers {
       ctx.progress({ phase: 'report', done: 0, total: 1 });
       return exportReport(deps, p);
     },
+    'figure.export': async (p) => exportFigure(deps.ws, p),
   };
 }

@@ -20,7 +20,7 @@ describe('application menu', () => {
     const { template } = build('linux', false);
     expect(template.map((m) => m.label)).toEqual(['File', 'Edit', 'View', 'Help']);
     const file = submenu(template, 'File');
-    expect(file.filter((i) => i.type !== 'separator').map((i) => i.label)).toEqual(['Open…', 'Save', 'Save As…', 'Export…', 'Quit']);
+    expect(file.filter((i) => i.type !== 'separator').map((i) => i.label)).toEqual(['Open…', 'Save', 'Save As…', 'Export…', 'Export View as SVG…', 'Export View as PNG…', 'Export Evidence Report…', 'Quit']);
     expect(item(file, 'Quit')?.role).toBe('quit');
     expect(template.find((m) => m.label === 'Edit')?.role).toBe('editMenu');
   });
@@ -28,12 +28,12 @@ describe('application menu', () => {
   it('sends each file action and presentation mode (F5) to the renderer', () => {
     const { template, actions } = build('win32', true);
     const file = submenu(template, 'File');
-    for (const label of ['Open…', 'Save', 'Save As…', 'Export…']) click(item(file, label));
+    for (const label of ['Open…', 'Save', 'Save As…', 'Export…', 'Export View as SVG…', 'Export View as PNG…', 'Export Evidence Report…']) click(item(file, label));
     const view = submenu(template, 'View');
     const pres = item(view, 'Presentation Mode');
     expect(pres?.accelerator).toBe('F5');
     click(pres);
-    expect(actions).toEqual(['open', 'save', 'save-as', 'export', 'presentation']);
+    expect(actions).toEqual(['open', 'save', 'save-as', 'export', 'export-svg', 'export-png', 'export-report', 'presentation']);
     expect(item(file, 'Open…')?.accelerator).toBe('CmdOrCtrl+O');
     expect(item(file, 'Save As…')?.accelerator).toBe('CmdOrCtrl+Shift+S');
   });

@@ -43,6 +43,9 @@ export function appMenuDescription(ctx: MenuContext): MenuSection[] {
       { kind: 'action', label: 'Save As…', action: 'save-as', accelerator: 'CmdOrCtrl+Shift+S' },
       { kind: 'separator' },
       { kind: 'action', label: 'Export…', action: 'export', accelerator: 'CmdOrCtrl+E' },
+      { kind: 'action', label: 'Export View as SVG…', action: 'export-svg' },
+      { kind: 'action', label: 'Export View as PNG…', action: 'export-png' },
+      { kind: 'action', label: 'Export Evidence Report…', action: 'export-report' },
       ...(mac ? [] : ([{ kind: 'separator' }, { kind: 'role', role: 'quit', label: 'Quit', accelerator: 'CmdOrCtrl+Q' }] as const)),
     ],
   });

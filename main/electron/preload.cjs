@@ -7,7 +7,7 @@
 
 const { contextBridge, ipcRenderer } = require('electron');
 
-const MENU_ACTIONS = new Set(['open', 'save', 'save-as', 'export', 'presentation']);
+const MENU_ACTIONS = new Set(['open', 'save', 'save-as', 'export', 'presentation', 'export-svg', 'export-png', 'export-report']);
 const ENGINE_TYPES = new Set(['progress', 'result', 'error']);
 
 function subscribe(channel, listener, accept) {

@@ -86,8 +86,8 @@ describe('preload.cjs', () => {
     const bridge = p.exposed.get('cwbBridge') as HostBridge;
     const got: unknown[] = [];
     const off = bridge.onMenu((a) => got.push(a));
-    for (const a of ['open', 'save', 'save-as', 'export', 'presentation', 'quit', 42]) p.emit('cwb:menu', a);
-    expect(got).toEqual(['open', 'save', 'save-as', 'export', 'presentation']);
+    for (const a of ['open', 'save', 'save-as', 'export', 'presentation', 'export-svg', 'export-png', 'export-report', 'quit', 42]) p.emit('cwb:menu', a);
+    expect(got).toEqual(['open', 'save', 'save-as', 'export', 'presentation', 'export-svg', 'export-png', 'export-report']);
     off();
     expect(p.listeners.get('cwb:menu')?.size).toBe(0);
     expect(() => bridge.onMenu('not a function' as unknown as () => void)).toThrow(TypeError);

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { EngineMessage, SessionInfo } from '../../shared/api';
 import { startServer, type RunningServer } from './serve';
+import { MAX_FRAME_BYTES } from './socket';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cwb-serve-'));
 const dist = path.join(tmp, 'dist');
@@ -159,11 +160,11 @@ describe('cwb serve', () => {
     }
   });
 
-  it('closes a socket that sends more than 1 MiB in one frame', async () => {
+  it('closes a socket that sends more than MAX_FRAME_BYTES (64 MiB) in one frame', async () => {
     const ws = await connect(`?token=${s.token}`);
     if (typeof ws === 'number') throw new Error(`refused: ${ws}`);
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-    ws.send('x'.repeat((1 << 20) + 1));
+    ws.send('x'.repeat(MAX_FRAME_BYTES + 1));
     expect(await closed).toBe(1009);
   });
 

@@ -11,7 +11,12 @@ import type { EngineService } from '../api/service';
 import { checkRequest } from './auth';
 
 export const WS_PATH = '/api/ws';
-export const MAX_FRAME_BYTES = 1 << 20;
+/**
+ * Largest message accepted. Requests carry whole documents: explanation content (notes up to 1 MB, thousands of
+ * pins), the report's figure SVG (up to 20 M characters, shared/apiExplain.ts) and exported PNG figures as base64;
+ * at 1 MiB the socket was closed mid-export. Still bounded for a local, token-authenticated client.
+ */
+export const MAX_FRAME_BYTES = 64 << 20;
 
 function refuse(socket: Duplex, status: 401 | 403 | 404, reason: string): void {
   const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status];

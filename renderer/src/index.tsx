@@ -8,11 +8,14 @@ import { StoreContext } from './store/react';
 import { createWorkbenchStore } from './store/store';
 import { createWorkStore } from './store/work/workStore';
 import { WorkStoreContext } from './work/context';
+import { ExporterContext } from './present/context';
+import { createExporter } from './present/exporter';
 import './styles.css';
 
 const transport = connectTransport();
 const store = createWorkbenchStore({ client: transport.client, pickFile: transport.bridge ? (o) => transport.bridge!.pickFile(o) : null });
 const work = createWorkStore({ main: store, client: transport.client, pickFile: transport.bridge ? (o) => transport.bridge!.pickFile(o) : null, confirm: (m) => window.confirm(m) });
+const exporter = createExporter({ main: store, work, client: transport.client, pickFile: transport.bridge ? (o) => transport.bridge!.pickFile(o) : null });
 store.getState().actions.setConnection(transport.current());
 transport.subscribe((s) => store.getState().actions.setConnection(s));
 installDebugHook(window);
@@ -25,6 +28,9 @@ transport.bridge?.onMenu((action) => {
   else if (action === 'save') void w.save();
   else if (action === 'save-as') void w.saveAs();
   else if (action === 'presentation') a.togglePresentation();
+  else if (action === 'export-svg') void exporter.getState().actions.export('svg');
+  else if (action === 'export-png') void exporter.getState().actions.export('png');
+  else if (action === 'export-report') void exporter.getState().actions.export('html');
   else void a.exportGraph();
 });
 void store.getState().actions.init();
@@ -35,7 +41,9 @@ if (root) {
     <StrictMode>
       <StoreContext.Provider value={store}>
         <WorkStoreContext.Provider value={work}>
-          <App transport={transport} />
+          <ExporterContext.Provider value={exporter}>
+            <App transport={transport} />
+          </ExporterContext.Provider>
         </WorkStoreContext.Provider>
       </StoreContext.Provider>
     </StrictMode>,

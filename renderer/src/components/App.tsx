@@ -19,10 +19,16 @@ import { NodeWorkBar } from '../work/NodeWorkBar';
 import { RecoveryBanner } from '../work/RecoveryBanner';
 import { SubgraphPanel } from '../work/SubgraphPanel';
 import { useWorkEffects } from '../work/useWorkEffects';
+import { ViewsPanel } from '../work/ViewsPanel';
+import { useExport } from '../present/context';
+import { ExportDialog } from '../present/ExportDialog';
+import { PresentationHeader, usePresentationEffects } from '../present/Presentation';
 
 export function App({ transport }: { readonly transport: Transport }) {
   useShortcuts();
   useWorkEffects();
+  usePresentationEffects();
+  const exportDialog = useExport((s) => s.dialog);
   const workDialog = useWork((s) => s.fileDialog);
   const helpOpen = useWb((s) => s.helpOpen);
   const fileDialog = useWb((s) => s.fileDialog);
@@ -32,11 +38,13 @@ export function App({ transport }: { readonly transport: Transport }) {
       <ModelBar transportKind={transport.kind} />
       <ConnectionBanner transport={transport} />
       <RecoveryBanner />
+      {presentation && <PresentationHeader />}
       <main className="columns">
         <aside className="column left" aria-label="Prompt and target">
           <PromptPanel />
           <ExplanationBar />
           <SubgraphPanel />
+          <ViewsPanel />
           <CausalTestPanel />
         </aside>
         <section className="column centre" aria-label="Attribution graph">
@@ -50,6 +58,7 @@ export function App({ transport }: { readonly transport: Transport }) {
       </main>
       {fileDialog && <FileBrowserDialog purpose={fileDialog} />}
       {workDialog && <ExplanationFileDialog mode={workDialog} />}
+      {exportDialog && <ExportDialog format={exportDialog} />}
       {helpOpen && <HelpOverlay />}
       <Toasts />
     </div>

@@ -5,6 +5,10 @@ import { GraphView } from './GraphView';
 import { Legend } from './Legend';
 import { SearchBox } from './SearchBox';
 import { ThresholdSliders } from './ThresholdSliders';
+import { ExportButtons } from '../present/ExportDialog';
+import { PresentedTest } from '../present/Presentation';
+import { SubgraphFigureView } from '../present/SubgraphFigureView';
+import { useWork } from '../work/context';
 
 function GraphSummaryLine() {
   const g = useWb((s) => s.graph);
@@ -47,19 +51,25 @@ function StaleGraphNotice() {
 export function GraphPane() {
   const a = useActions();
   const hasGraph = useWb((s) => s.graph !== null);
+  const presenting = useWb((s) => s.presentation);
+  const figure = useWork((s) => s.display === 'subgraph');
   return (
-    <div className="graph-pane">
+    <div className={`graph-pane${figure ? ' figure-shown' : ''}`}>
       <div className="graph-toolbar">
         <GraphSummaryLine />
         <div className="toolbar-right">
           <SearchBox />
           <button type="button" onClick={() => a.fit()} disabled={!hasGraph} title="Fit (f)">Fit</button>
           <button type="button" onClick={() => void a.exportGraph()} disabled={!hasGraph} title="Export the graph as shown (graph JSON)">Export…</button>
+          <ExportButtons />
+          <button type="button" onClick={() => a.togglePresentation()} disabled={!hasGraph} title="Presentation mode (p): full screen, ← → step through saved views, Esc leaves">Present</button>
         </div>
         <StaleGraphNotice />
       </div>
       <div className="graph-area">
         <GraphView />
+        {hasGraph && figure && <SubgraphFigureView large={presenting} />}
+        {hasGraph && presenting && <PresentedTest />}
         {!hasGraph && (
           <div className="graph-empty">
             <p>Type a prompt, choose a target and press <strong>Trace</strong> to see which features made the model predict it.</p>

@@ -9,14 +9,25 @@ import type { PathInfo } from '../../../shared/api';
 import { attachGraphController, timings } from '../debug';
 import { GraphController } from '../graph/controller';
 import { MARK_KINDS, marksFor } from '../graph/marks';
+import { setGraphHandle } from '../present/graphHandle';
 import { useWorkbenchStore } from '../store/react';
 import type { WorkbenchState } from '../store/types';
 import type { WorkState } from '../store/work/workStore';
 import { useWorkStore } from '../work/context';
 
-const effectivePath = (s: WorkbenchState): PathInfo | null => {
+/** The hovered or pinned path, else a saved view's highlighted path (node ids → indices; its edges are looked up). */
+const effectivePath = (s: WorkbenchState, w: WorkState, cache: { key: unknown; path: PathInfo | null }): PathInfo | null => {
   const i = s.hoveredPath ?? s.pinnedPath;
-  return i !== null ? (s.paths?.paths?.[i] ?? null) : null;
+  if (i !== null) return s.paths?.paths?.[i] ?? null;
+  const vp = w.viewPath;
+  if (!vp || !s.graph || vp.graphId !== s.graph.graphId) return null;
+  if (cache.key !== vp) {
+    const byId = new Map(s.graph.nodes.map((n) => [n.id, n.index]));
+    const nodes = vp.ids.map((id) => byId.get(id)).filter((x): x is number => x !== undefined);
+    cache.key = vp;
+    cache.path = nodes.length > 1 ? { nodes, edges: [], score: 0, sign: 1 } : null;
+  }
+  return cache.path;
 };
 
 export function GraphView() {
@@ -41,6 +52,8 @@ export function GraphView() {
       { edgeCanvas: edgeRef.current, edgeUnderCanvas: underRef.current, rowLabels: rowsRef.current, labelCanvas: labelRef.current },
     );
     attachGraphController(ctl);
+    setGraphHandle(ctl);
+    const viewPathCache: { key: unknown; path: PathInfo | null } = { key: null, path: null };
     let lastCommand = store.getState().viewCommand?.seq ?? 0;
     /** Which applied view the timings are for (a late callback of an older one must not overwrite them). */
     let applied = 0;
@@ -89,7 +102,7 @@ export function GraphView() {
       }
       if (!prev || s.selected !== prev.selected) ctl.setSelection(s.selected);
       if (!prev || s.hovered !== prev.hovered) ctl.setHover(s.hovered);
-      const p = effectivePath(s);
+      const p = effectivePath(s, work.getState(), viewPathCache);
       if (p !== path) {
         path = p;
         ctl.setPath(p);
@@ -98,6 +111,7 @@ export function GraphView() {
       if (cmd && cmd.seq !== lastCommand) {
         lastCommand = cmd.seq;
         if (cmd.kind === 'fit') ctl.fit();
+        else if (cmd.kind === 'region') ctl.showRegion(cmd.box);
         else ctl.center(cmd.node);
       }
     };
@@ -119,7 +133,10 @@ export function GraphView() {
       apply(s, prev);
       applyMarks();
     });
-    const unsubscribeWork = work.subscribe(applyMarks);
+    const unsubscribeWork = work.subscribe((w, prev) => {
+      applyMarks();
+      if (w.viewPath !== prev.viewPath) apply(store.getState(), store.getState());
+    });
     const ro = new ResizeObserver(() => ctl.resize());
     ro.observe(cyRef.current!);
     return () => {
@@ -127,6 +144,7 @@ export function GraphView() {
       unsubscribe();
       unsubscribeWork();
       attachGraphController(null);
+      setGraphHandle(null);
       ctl.destroy();
     };
   }, [store, work]);

@@ -9,7 +9,7 @@
 import cytoscape, { type Collection, type Core, type ElementDefinition } from 'cytoscape';
 import type { GraphNode, GraphSummary, PathInfo, PrunedView } from '../../../shared/api';
 import { diffNodes } from './diff';
-import { batchOf, buildEdgeBatches, EdgeLayer, NO_EDGES, type EdgeBatches, type EdgeFocus, type ExtraSegment } from './edgeLayer';
+import { batchOf, buildEdgeBatches, densityAlpha, EdgeLayer, NO_EDGES, type EdgeBatches, type EdgeFocus, type ExtraSegment } from './edgeLayer';
 import { cyIds, logitLines, maxFeatureInfluence, nodeElement, tokenTextOf, type NodeElement } from './elements';
 import { FeatureLabelLayer, featureLabelsShown, type FeatureLabel } from './featureLabels';
 import { Highlighter } from './highlight';
@@ -19,7 +19,8 @@ import { MARK_KINDS, markClass, type MarkKind } from './marks';
 import { ROW_LABEL_GUTTER, RowLabels } from './rowLabels';
 import { edgeWeightScale } from './scales';
 import { GRAPH_STYLE, MIN_ZOOMED_FONT_PX, warmUpFonts } from './style';
-import { centreZoom, fitViewport, panToShow, type Box, type Viewport } from './viewport';
+import type { GraphScene, SceneEdge, SceneNode } from './scene';
+import { centreZoom, fitViewport, panToShow, visibleModelBox, type Box, type Viewport } from './viewport';
 
 export interface GraphHandlers {
   onSelect(index: number, additive: boolean): void;
@@ -80,6 +81,8 @@ export class GraphController {
   private hoverOutTimer: ReturnType<typeof setTimeout> | null = null;
   /** Refit after each re-prune until the user pans or zooms (the layout is recomputed per view). */
   private autoFit = true;
+  /** A saved view's region being shown (refitted when the canvas changes size) until the user pans or zooms. */
+  private region: Box | null = null;
   private programmaticViewport = false;
   private overlayFrame = 0;
   /** The zoom the token / logit labels were last sized for, and each one's applied look. */
@@ -138,7 +141,10 @@ export class GraphController {
     // cytoscape sends no mouseout when the pointer leaves the canvas straight from a node.
     container?.addEventListener('mouseleave', hoverOut);
     this.cy.on('viewport', () => {
-      if (!this.programmaticViewport) this.autoFit = false;
+      if (!this.programmaticViewport) {
+        this.autoFit = false;
+        this.region = null;
+      }
       this.edges.viewportChanged();
       this.scheduleOverlay();
     });
@@ -164,6 +170,7 @@ export class GraphController {
     this.focusNodes = null;
     this.labelLooks.clear();
     this.autoFit = true;
+    this.region = null;
     this.highlighter.reset();
     this.nodeDefs.clear();
     this.nodes.clear();
@@ -302,6 +309,7 @@ export class GraphController {
    */
   fit(): void {
     this.autoFit = true;
+    this.region = null;
     const vp = this.fitView();
     if (vp) this.setViewport(() => this.cy.viewport({ zoom: vp.zoom, pan: { ...vp.pan } }));
   }
@@ -322,11 +330,68 @@ export class GraphController {
     this.cy.animate({ zoom, pan }, { duration: 250 });
   }
 
+  /** The layout region (model coordinates) the canvas shows right of the row-name gutter; null without a view or size. */
+  visibleRegion(): Box | null {
+    const { vp, width, height } = this.viewportInfo();
+    if (!this.layout || !(width > 0 && height > 0)) return null;
+    const left = this.hasRowLabels ? ROW_LABEL_GUTTER : 0;
+    const b = visibleModelBox(vp, width, height);
+    return { ...b, x1: b.x1 + left / vp.zoom };
+  }
+
+  /** Shows a layout region (a saved view's) fitted into the canvas; re-prunes no longer refit until Fit. */
+  showRegion(box: Box): void {
+    const w = this.cy.width();
+    const h = this.cy.height();
+    const pad = { left: (this.hasRowLabels ? ROW_LABEL_GUTTER : 0) + 4, right: 4, top: 4, bottom: 4 };
+    const vp = fitViewport(box, w, h, pad, this.cy.minZoom(), this.cy.maxZoom());
+    if (!vp) return;
+    this.autoFit = false;
+    this.region = box;
+    this.cy.stop();
+    this.setViewport(() => this.cy.viewport({ zoom: vp.zoom, pan: { ...vp.pan } }));
+  }
+
+  /**
+   * What the canvas shows, as data (present/sceneSvg.ts writes it as an SVG file): the visible region, the shown
+   * nodes inside it with their look and marks, the drawn edges touching it with their batch looks, the row names.
+   */
+  scene(): GraphScene | null {
+    const region = this.visibleRegion();
+    const g = this.graph;
+    const layout = this.layout;
+    if (!region || !g || !layout) return null;
+    const inside = (x: number, y: number, m: number) => x >= region.x1 - m && x <= region.x2 + m && y >= region.y1 - m && y <= region.y2 + m;
+    const nodes: SceneNode[] = [];
+    for (const i of this.shown) {
+      const def = this.nodeDefs.get(i);
+      const n = this.nodes.get(i);
+      if (!def || !n || !inside(this.xs[i], this.ys[i], 60)) continue;
+      const level = /\bf(\d+)\b/.exec(def.classes);
+      const marks: MarkKind[] = [];
+      for (const [k, set] of this.marked) if (set.has(i)) marks.push(k);
+      nodes.push({ index: i, id: def.data.id, kind: n.kind, x: this.xs[i], y: this.ys[i], size: def.data.size, label: def.data.label, level: level ? Number(level[1]) : -1, marks, selected: this.selected.includes(i) });
+    }
+    const edges: SceneEdge[] = [];
+    const { coords, starts } = this.batches;
+    for (let b = 0; b + 1 < starts.length; b++) {
+      for (let k = starts[b]; k < starts[b + 1]; k++) {
+        const [x1, y1, x2, y2] = [coords[4 * k], coords[4 * k + 1], coords[4 * k + 2], coords[4 * k + 3]];
+        // Both ends off the same side of the region: the line cannot cross it.
+        if ((x1 < region.x1 && x2 < region.x1) || (x1 > region.x2 && x2 > region.x2) || (y1 < region.y1 && y2 < region.y1) || (y1 > region.y2 && y2 > region.y2)) continue;
+        edges.push({ x1, y1, x2, y2, batch: b });
+      }
+    }
+    const rows = layout.rows.filter((r) => r.centre >= region.y1 && r.centre <= region.y2).map((r) => ({ level: r.level, y: r.centre }));
+    return { region, zoom: this.cy.zoom(), nodes, edges, edgeAlpha: densityAlpha(this.batches.count), rows, nLayers: g.nLayers };
+  }
+
   /** The canvas changed size: cytoscape, the edge layer and the overlay follow (and the fit, if automatic). */
   resize(): void {
     this.cy.resize();
     this.edges.viewportChanged();
     if (this.autoFit) this.fit();
+    else if (this.region) this.showRegion(this.region);
     this.updateOverlay();
   }
 

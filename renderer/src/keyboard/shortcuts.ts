@@ -21,6 +21,8 @@ export const SHORTCUTS: readonly { readonly keys: string; readonly does: string 
   { keys: 'Ctrl/⌘ + click', does: 'Pin or unpin a node (the subgraph)' },
   { keys: 'Ctrl/⌘ + Z, Ctrl/⌘ + Shift + Z', does: 'Undo, redo (pins, supernodes, labels, notes, tests)' },
   { keys: 'Ctrl/⌘ + S, Ctrl/⌘ + Shift + S, Ctrl/⌘ + O', does: 'Save, save as, open an explanation' },
+  { keys: 'p', does: 'Presentation mode (full screen; Esc leaves)' },
+  { keys: '← →, PageUp / PageDown', does: 'Presentation mode: previous / next saved view' },
   { keys: 'Wheel / drag', does: 'Zoom / pan the graph' },
 ];
 

@@ -91,6 +91,7 @@ export function createWorkbenchStore(deps: StoreDeps): WorkbenchStore {
       togglePinnedPath: (i) => set((s) => ({ pinnedPath: s.pinnedPath === i ? null : i })),
       setSearch: (search) => set({ search }),
       fit: () => set({ viewCommand: { seq: ++ctx.rt.seq.view, kind: 'fit' } }),
+      showRegion: (box) => set({ viewCommand: { seq: ++ctx.rt.seq.view, kind: 'region', box } }),
       setHelpOpen: (helpOpen) => set({ helpOpen }),
       togglePresentation: () => set((s) => ({ presentation: !s.presentation })),
       exportGraph: () => openFile(ctx, 'export'),

@@ -34,7 +34,11 @@ export interface Toast {
 export type FilePurpose = 'model' | 'dictionary' | 'graph' | 'export';
 
 /** One-shot requests to the graph view (it applies each `seq` once). */
-export type ViewCommand = { readonly seq: number; readonly kind: 'fit' } | { readonly seq: number; readonly kind: 'center'; readonly node: number };
+export type ViewCommand =
+  | { readonly seq: number; readonly kind: 'fit' }
+  | { readonly seq: number; readonly kind: 'center'; readonly node: number }
+  /** Show this region of the layout (model coordinates): a saved view's region (store/work/views.ts). */
+  | { readonly seq: number; readonly kind: 'region'; readonly box: { readonly x1: number; readonly y1: number; readonly x2: number; readonly y2: number } };
 
 export interface PathsState {
   /** The query they answer: paths into `to`, optionally starting at `from`. */
@@ -103,6 +107,8 @@ export interface WorkbenchActions {
   togglePinnedPath(i: number): void;
   setSearch(q: string): void;
   fit(): void;
+  /** Shows a region of the layout (model coordinates) and stops refitting after re-prunes. */
+  showRegion(box: { readonly x1: number; readonly y1: number; readonly x2: number; readonly y2: number }): void;
   setHelpOpen(open: boolean): void;
   togglePresentation(): void;
   /** Writes the shown graph (current thresholds) as graph JSON: native save dialog, else the workspace browser. */

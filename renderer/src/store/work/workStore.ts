@@ -7,12 +7,15 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ApiClient, GraphNode, GraphSummary, HostBridge } from '../../../../shared/api';
 import type { FeatureLabels, InterventionRunResult, RecoveryEntry, SubgraphStats, TestRunResult } from '../../../../shared/apiExplain';
+import { figureExtraNodes } from '../../present/figure';
 import type { CausalTest, Expectation } from '../../../../shared/explanation';
 import type { InterventionRequest } from '../../../../shared/intervention';
 import { debounce, errorMessage, isCancelled } from '../helpers';
 import type { WorkbenchStore } from '../store';
 import { buildIntervention, explanationContent, explanationFileName, explanationPath, logitNodes, logitToken, nodeIndexById, type InterventionDraft } from './build';
 import * as M from './model';
+import { createViewActions, type ViewActions, type ViewSlice } from './viewActions';
+import { detachTest } from './views';
 
 export type WorkFileDialog = 'save' | 'open';
 
@@ -22,7 +25,7 @@ export interface LastRun {
   readonly result: InterventionRunResult;
 }
 
-export interface WorkState {
+export interface WorkState extends ViewSlice {
   readonly history: M.WorkHistory;
   /** The graph the work belongs to. */
   readonly graphId: string | null;
@@ -50,7 +53,7 @@ export interface WorkState {
   readonly actions: WorkActions;
 }
 
-export interface WorkActions {
+export interface WorkActions extends ViewActions {
   undo(): void;
   redo(): void;
   togglePin(nodeId: string): void;
@@ -79,6 +82,11 @@ export interface WorkActions {
   restoreRecovery(entry: RecoveryEntry): Promise<void>;
   discardRecovery(entry: RecoveryEntry): Promise<void>;
   dismissRecovery(): void;
+  /**
+   * Stats for the subgraph figure (present/figure.ts): the work's pins and supernodes (only `supernodeIds` when
+   * given) plus the prompt tokens and top logits as groups. Cached per graph and work; null without a graph or pins.
+   */
+  figureStats(supernodeIds?: readonly string[]): Promise<SubgraphStats | null>;
 }
 
 export type WorkStore = StoreApi<WorkState>;
@@ -103,6 +111,7 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
   let expectedGraph: string | null = null;
   let statsSeq = 0;
   let runSeq = 0;
+  let figureCache: { key: string; stats: Promise<SubgraphStats> } | null = null;
 
   const store = createStore<WorkState>()((set, get) => {
     const notify = (kind: 'error' | 'info', m: string) => main.getState().actions.notify(kind, m);
@@ -138,6 +147,7 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
     const guard = () => !M.isDirty(get().history) || confirm('The explanation has unsaved changes. Discard them?');
 
     const actions: WorkActions = {
+      ...({} as ViewActions),
       undo: () => set((s) => ({ history: M.undo(s.history) })),
       redo: () => set((s) => ({ history: M.redo(s.history) })),
       togglePin: (id) => edit(M.togglePin(id)),
@@ -200,7 +210,7 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
         void get().actions.runTest(id);
       },
       updateTest: (id, patch) => edit(M.updateTest(id, patch), `test:${id}`),
-      removeTest: (id) => edit(M.removeTest(id)),
+      removeTest: (id) => edit((d) => detachTest(id)(M.removeTest(id)(d))),
       runTest: async (id) => {
         const g = graph();
         const test = get().history.present.tests.find((t) => t.id === id);
@@ -277,6 +287,9 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
             testResults: {},
             subject: 'selection',
             fileDialog: null,
+            activeView: null,
+            viewPath: null,
+            display: 'graph',
           });
           main.getState().actions.showGraph(r.graph, { nodeThreshold: ex.attribution.nodeThreshold, edgeThreshold: ex.attribution.edgeThreshold });
           for (const w of r.warnings) notify('info', w);
@@ -303,7 +316,32 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
         }
       },
       dismissRecovery: () => set({ recovery: [] }),
+      figureStats: async (supernodeIds) => {
+        const g = graph();
+        const w = get().history.present.work;
+        if (!g) return null;
+        const sns = supernodeIds ? w.supernodes.filter((x) => supernodeIds.includes(x.id)) : w.supernodes;
+        const members = new Set(w.supernodes.flatMap((x) => x.nodeIds));
+        // With a supernode filter, only loose pinned nodes (not members of the supernodes left out) go with it.
+        const loose = w.pinnedNodeIds.filter((id) => !members.has(id));
+        if (sns.length === 0 && loose.length === 0) return null;
+        const byId = nodeIndexById(g);
+        const idx = (ids: readonly string[]) => ids.map((id) => byId.get(id)).filter((i): i is number => i !== undefined);
+        const inGroups = new Set(idx(sns.flatMap((x) => x.nodeIds)));
+        const nodes = [...new Set([...idx(loose), ...figureExtraNodes(g)])].filter((i) => !inGroups.has(i));
+        const params = { graphId: g.graphId, nodes, supernodes: sns.map((x) => ({ id: x.id, label: x.label, nodes: idx(x.nodeIds) })).filter((x) => x.nodes.length > 0) };
+        const key = JSON.stringify(params);
+        if (figureCache?.key !== key) {
+          const stats = client.call('subgraph.stats', params);
+          figureCache = { key, stats };
+          stats.catch(() => {
+            if (figureCache?.key === key) figureCache = null;
+          });
+        }
+        return figureCache.stats;
+      },
     };
+    Object.assign(actions, createViewActions(get, set, edit, main));
     return {
       history: M.newHistory(),
       graphId: null,
@@ -322,6 +360,9 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
       fileDialog: null,
       fileBusy: false,
       recovery: [],
+      activeView: null,
+      viewPath: null,
+      display: 'graph',
       actions,
     };
   });
@@ -393,11 +434,13 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
             () => undefined,
           );
         }
-        store.setState({ history: M.newHistory(), graphId: id, savedPath: null, checked: [], stats: null, lastRun: null, testResults: {}, subject: 'selection' });
+        store.setState({ history: M.newHistory(), graphId: id, savedPath: null, checked: [], stats: null, lastRun: null, testResults: {}, subject: 'selection', activeView: null, viewPath: null, display: 'graph' });
       }
       void loadLabels(m.graph);
       refreshStats();
     }
+    // A node clicked: the saved view's path gives way to the user's own exploring.
+    if (m.selected !== prev.selected && store.getState().viewPath) store.setState({ viewPath: null });
     if (m.session && !prev.session && !askedRecovery) {
       askedRecovery = true;
       void client.call('explanation.recoveryList', {}).then(

@@ -1,0 +1,51 @@
+/**
+ * The labelled subgraph figure in the graph area (present/figure.ts), shown instead of the canvas when the
+ * display is 'subgraph' (the pane's Graph / Subgraph switch, a saved view, presentation mode). Rebuilt when the
+ * graph, the pins / supernodes / labels or the view's supernode choice change.
+ */
+import { useEffect, useState } from 'react';
+import { errorMessage } from '../store/helpers';
+import { useWb } from '../store/react';
+import { useWork, useWorkActions } from '../work/context';
+import { subgraphFigure } from './figure';
+
+export function SubgraphFigureView({ large = false }: { readonly large?: boolean }) {
+  const a = useWorkActions();
+  const graph = useWb((s) => s.graph);
+  const work = useWork((s) => s.history.present.work);
+  const featureLabels = useWork((s) => s.featureLabels);
+  const supernodeIds = useWork((s) => (s.activeView !== null ? s.history.present.work.views[s.activeView]?.supernodeIds : undefined));
+  // In presentation mode the view's test card sits at the right: the figure keeps clear of it.
+  const withCard = useWork((s) => large && s.activeView !== null && Boolean(s.history.present.work.views[s.activeView]?.testId));
+  const [svg, setSvg] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    if (!graph) return;
+    a.figureStats(supernodeIds).then(
+      (stats) => {
+        if (!live) return;
+        if (!stats) {
+          setSvg(null);
+          setMessage('Pin nodes (Ctrl/⌘-click) or group them into supernodes to see the subgraph figure.');
+          return;
+        }
+        setSvg(subgraphFigure({ graph, stats, nodeLabels: work.nodeLabels, featureLabels }).svg);
+        setMessage(null);
+      },
+      (e: unknown) => live && setMessage(errorMessage(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [a, graph, work, featureLabels, supernodeIds]);
+
+  return (
+    <div className={`subgraph-figure${large ? ' large' : ''}${withCard ? ' with-card' : ''}`} data-testid="subgraph-figure" role="img" aria-label="Subgraph figure">
+      {message && <p className="muted">{message}</p>}
+      {/* Our own SVG text (present/figure.ts escapes every label), not user markup. */}
+      {svg && <div className="figure-svg" dangerouslySetInnerHTML={{ __html: svg }} />}
+    </div>
+  );
+}
