@@ -7,12 +7,14 @@ import { benchForward } from './forward';
 import { benchAttribution } from './attribution';
 import { benchPrune } from './prune';
 import { benchExplain } from './explain';
+import { benchDiff } from './diff';
 
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   forward: benchForward,
   attribution: benchAttribution,
   prune: benchPrune,
   explain: benchExplain,
+  diff: benchDiff,
   // Needs the built renderer and Debian's Chromium; loaded only when it runs.
   ui: async () => (await import('./ui')).benchUi(),
 };
