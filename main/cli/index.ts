@@ -25,6 +25,11 @@ const HELP = `cwb — Circuit Workbench command line (embedded stories260K model
   cwb dict eval --dict DIR [--corpus FILE | --tokens N --seed S] [--json]
   cwb dict index --dict DIR [--corpus FILE | --tokens N --seed S] [--top-k 12]
   cwb corpus sample --tokens N --seed S [--temperature T] [--out FILE.jsonl]
+  cwb lens (--prompt TEXT | --ids 1,15) [--target TOKEN] [--top-k 5] [--position P] [--json]
+  cwb probe train --hook NAME --data LABELED.jsonl --out PROBE.json [--position last|mean] [--seed S]
+  cwb probe eval --probe PROBE.json --data LABELED.jsonl [--json]
+  cwb monitor --monitors FILE.json --input STREAM.jsonl [--out ALERTS.jsonl] [--batch N]
+  cwb monitor eval --monitors FILE.json --data LABELED.jsonl [--baseline-token TOKEN] [--json]
 
 Common options: --model PATH (llama2.c checkpoint), --tokenizer FILE.
 `;
@@ -41,6 +46,9 @@ const commands: Record<string, (argv: string[], out: Out) => Promise<number>> = 
   explain: async (argv, out) => (await import('./explain')).cmdExplain(argv, out),
   verify: async (argv, out) => (await import('./explain')).cmdVerify(argv, out),
   diff: async (argv, out) => (await import('./diff')).cmdDiff(argv, out),
+  lens: async (argv, out) => (await import('./lens')).cmdLens(argv, out),
+  probe: async (argv, out) => (await import('./probe')).cmdProbe(argv, out),
+  monitor: async (argv, out) => (await import('./monitor')).cmdMonitor(argv, out),
   dict: async (argv, out) => {
     const [sub, ...rest] = argv;
     if (sub === 'train') return (await import('./dictTrain')).cmdDictTrain(rest, out);
