@@ -13,6 +13,7 @@ import { UserError } from '../errors';
 import { CONFIG_FILE, decodeConfig, FORMAT_VERSION, parseDictionaryConfig, readConfigBytes, stringifyDictionaryConfig, type DictionaryConfig } from './config';
 import { buildCltLayers, buildPltLayers, checkDictionary, TensorFile } from './layers';
 import { writeSafetensors, type FloatDtype } from './safetensors';
+import { gemmaScopeLayerSafetensors } from './import/gemmaScope';
 
 export interface ExpectedModel {
   readonly fingerprint: string;
@@ -115,9 +116,11 @@ export async function loadDictionaryWithConfig(dir: string, opts: LoadDictionary
   const files = await Promise.all(
     names.map(async (name) => {
       const source = path.join(root, ...name.split('/'));
-      if (name.endsWith('.npz')) throw fail(`${name}: GemmaScope .npz transcoders are not supported; convert them to circuit-tracer safetensors`);
       try {
-        return new TensorFile(name, source, new Uint8Array(await readFile(source)));
+        const bytes = new Uint8Array(await readFile(source));
+        // GemmaScope params.npz (W_enc stored (d, D)): converted to a circuit-tracer layer; fingerprinted as stored.
+        if (name.endsWith('.npz')) return Object.assign(new TensorFile(name, source, gemmaScopeLayerSafetensors(bytes, source)), { stored: bytes });
+        return new TensorFile(name, source, bytes);
       } catch (e) {
         if (e instanceof UserError) throw e;
         throw fail(`${name}: ${describeIoError(e)}`);
@@ -126,7 +129,8 @@ export async function loadDictionaryWithConfig(dir: string, opts: LoadDictionary
   );
   const built = kind === 'clt' ? buildCltLayers(files.filter((_, i) => i % 2 === 0), files.filter((_, i) => i % 2 === 1), config, fail) : buildPltLayers(files, config, fail);
 
-  const fingerprint = dictionaryFingerprint([{ name: CONFIG_FILE, bytes: configBytes }, ...files]);
+  const stored = files.map((f) => ({ name: f.name, bytes: (f as TensorFile & { stored?: Uint8Array }).stored ?? f.bytes }));
+  const fingerprint = dictionaryFingerprint([{ name: CONFIG_FILE, bytes: configBytes }, ...stored]);
   const dictionary: Dictionary = {
     kind,
     name: path.basename(root),
