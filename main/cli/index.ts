@@ -10,6 +10,7 @@ const HELP = `cwb — Circuit Workbench command line (embedded stories260K model
   cwb generate [--prompt TEXT] [--steps N] [--temperature T] [--top-p P] [--seed S]
   cwb logits (--prompt TEXT | --ids 1,15,27) [--json]
   cwb info [--json]
+  cwb import DIR [--prompt-length 32] [--dict DIR …] [--json]   (check a Hugging Face model folder)
   cwb serve [--port P] [--workspace DIR] [--dict DIR] [--open]   (browser mode; workspace default: current directory)
   cwb trace (--prompt TEXT | --ids 1,15) [--target TOKEN | --contrast A,B] [--max-feature-nodes N]
             [--node-threshold 0.8] [--edge-threshold 0.98] [--dict DIR] --out graph.json [--raw graph.safetensors]
@@ -31,13 +32,14 @@ const HELP = `cwb — Circuit Workbench command line (embedded stories260K model
   cwb monitor --monitors FILE.json --input STREAM.jsonl [--out ALERTS.jsonl] [--batch N]
   cwb monitor eval --monitors FILE.json --data LABELED.jsonl [--baseline-token TOKEN] [--json]
 
-Common options: --model PATH (llama2.c checkpoint), --tokenizer FILE.
+Common options: --model PATH (llama2.c checkpoint or Hugging Face folder), --tokenizer FILE (llama2.c .bin or tokenizer.json).
 `;
 
 const commands: Record<string, (argv: string[], out: Out) => Promise<number>> = {
   generate: cmdGenerate,
   logits: cmdLogits,
   info: cmdInfo,
+  import: async (argv, out) => (await import('./import')).cmdImport(argv, out),
   serve: async (argv, out) => (await import('../server/serve')).cmdServe(argv, out),
   corpus: async (argv, out) => (await import('./corpus')).cmdCorpus(argv, out),
   trace: async (argv, out) => (await import('./trace')).cmdTrace(argv, out),
