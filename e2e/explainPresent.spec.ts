@@ -87,6 +87,8 @@ test.describe('present an explanation in the browser', () => {
     });
 
     await test.step('save two views: the graph, and the subgraph figure with the test', async () => {
+      // The whole graph: Fit first (selecting nodes through the search zoomed in on them).
+      await page.getByRole('button', { name: 'Fit', exact: true }).click();
       await views.getByRole('button', { name: 'Save view' }).click();
       const list = views.getByRole('list', { name: 'Saved views' });
       await expect(list.locator('li')).toHaveCount(1);

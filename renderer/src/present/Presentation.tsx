@@ -133,11 +133,13 @@ export function PresentedTest() {
   const tok = (id: number) => JSON.stringify(shortToken(labels.get(id) ?? `#${id}`, 16));
   return (
     <aside className="presented-test" aria-label="Causal test result" data-testid="presented-test">
-      <div className="presented-test-head">
-        <span className={`verdict ${result ? (result.passed ? 'pass' : 'fail') : 'none'}`}>{running ? '…' : result ? (result.passed ? 'PASS' : 'FAIL') : 'not run'}</span>
-        <strong>{test.name || test.id}</strong>
+      <div>
+        <div className="presented-test-head">
+          <span className={`verdict ${result ? (result.passed ? 'pass' : 'fail') : 'none'}`}>{running ? '…' : result ? (result.passed ? 'PASS' : 'FAIL') : 'not run'}</span>
+          <strong>{test.name || test.id}</strong>
+        </div>
+        <p className="presented-test-exp">Expectation: {describeExpectation(test.expectation, tok)}</p>
       </div>
-      <p className="presented-test-exp">{describeExpectation(test.expectation, tok)}</p>
       {result ? <ResultChart test={test} result={result} tok={tok} /> : <p className="muted">Not run yet.</p>}
       <div className="presented-test-foot">
         <span className="muted small">{result ? `${fresh ? 'ran' : 'saved'} ${result.ranAt.replace('T', ' ').slice(0, 19)}` : ''}</span>

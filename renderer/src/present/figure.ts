@@ -23,6 +23,8 @@ export interface FigureInput {
   /** Edges weaker than this share of the strongest are left out (default 0.03), at most `maxEdges` (default 60). */
   readonly minEdgeShare?: number;
   readonly maxEdges?: number;
+  /** Width : height to aim for (rows are spread to reach it): the screen area it is shown in; default 1.6. */
+  readonly aspect?: number;
 }
 
 export interface FigureBox {
@@ -60,7 +62,7 @@ const LEGEND_H = 40;
 const MARGIN = 24;
 const COL_GAP = 28;
 const ROW_H = 92;
-const FONT_PX = 15;
+const FONT_PX = 16;
 const SUB_PX = 11;
 const BOX_H = 44;
 
@@ -144,9 +146,10 @@ export function subgraphFigure(input: FigureInput): Figure {
   }
   const levels = [...new Set(items.map((i) => i.level))].sort((a, b) => b - a); // top (logits) first
   const width = Math.max(480, x - COL_GAP + MARGIN);
-  // Rows spread so the figure is about 16:10 (a wide, flat figure would be tiny on a screen or a page).
+  // Rows spread so the figure has the aspect of where it is shown (a wide, flat figure would be tiny there).
   const gaps = Math.max(1, levels.length - 1);
-  const rowH = Math.min(240, Math.max(ROW_H, (width * 0.62 - TITLE_H - 2 * MARGIN - BOX_H - LEGEND_H) / gaps));
+  const aspect = Math.min(4, Math.max(0.8, input.aspect ?? 1.6));
+  const rowH = Math.min(420, Math.max(ROW_H, (width / aspect - TITLE_H - 2 * MARGIN - BOX_H - LEGEND_H) / gaps));
   const rowY = new Map(levels.map((l, i) => [l, TITLE_H + MARGIN + i * rowH]));
   const height = TITLE_H + MARGIN + (levels.length - 1) * rowH + BOX_H + MARGIN + LEGEND_H;
 

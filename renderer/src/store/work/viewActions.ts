@@ -84,7 +84,12 @@ export function createViewActions(
       actions.applyView(next);
       return true;
     },
-    setDisplay: (display) => set({ display }),
+    setDisplay: (display) => {
+      // Switching away from what the applied view shows: that view is no longer what is on screen.
+      const a = get().activeView;
+      const v = a !== null ? views()[a] : undefined;
+      set(v && (v.show ?? 'graph') !== display ? { display, activeView: null } : { display });
+    },
   };
   return actions;
 }
