@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import type { FeatureCard } from './featureCard';
 import { explainApiParams, type ExplainApiResults } from './apiExplain';
+import { diffApiParams, type DiffApiResults } from './apiDiff';
+import { monitorApiParams, type MonitorApiResults } from './apiMonitor';
 
 export const API_VERSION = 1;
 
@@ -210,13 +212,15 @@ export const apiParams = {
     .strict(),
   'graph.export': z.object({ graphId: z.string().min(1).max(64), path: filePath, nodeThreshold: threshold, edgeThreshold: threshold }).strict(),
   ...explainApiParams,
+  ...diffApiParams,
+  ...monitorApiParams,
 } as const;
 
 export type ApiMethod = keyof typeof apiParams;
 export type ApiParams<M extends ApiMethod> = z.infer<(typeof apiParams)[M]>;
 
-/** The explanation methods' results (shared/apiExplain.ts) are merged in. */
-export interface ApiResults extends ExplainApiResults {
+/** The explanation methods' results (shared/apiExplain.ts), the diff methods' (shared/apiDiff.ts) and the lens/monitor methods' (shared/apiMonitor.ts) are merged in. */
+export interface ApiResults extends ExplainApiResults, DiffApiResults, MonitorApiResults {
   'session.info': SessionInfo;
   'model.open': SessionInfo;
   'dictionary.open': SessionInfo;

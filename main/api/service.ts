@@ -15,6 +15,8 @@ import { ApiFailure, oneLine, toApiError } from './errors';
 import { listDirectory } from './files';
 import { traceTargetChoice } from './explainCommon';
 import { explainHandlers } from './explainService';
+import { diffHandlers } from '../diff/api';
+import { monitorHandlers } from '../monitor/api';
 import { entryFromGraph, entryFromImported } from './graphEntry';
 import { checkExportPath, prunedGraphJson, readGraphFile, writeGraphJson } from './graphFiles';
 import { nodeDetail, pathsTo, pruneAt, prunedView } from './graphQueries';
@@ -153,6 +155,8 @@ export async function createEngineService(opts: EngineServiceOptions): Promise<E
       return writeGraphJson(file, json);
     },
     ...explain,
+    ...diffHandlers({ ws, sessionDictionary: () => session.dictionary?.dict.path ?? null }),
+    ...monitorHandlers({ session, graphs, ws }),
   };
 
   async function run(method: ApiMethod, params: unknown, ctx: CallContext): Promise<unknown> {

@@ -4,6 +4,7 @@
  * text from the models, prompts or files goes through the evidence report's `escapeHtml`.
  */
 import type { CompactGraph, DiffReport, GraphDiff } from '../../shared/diff';
+import { layoutDiffGraph } from '../../shared/diffLayout';
 import { escapeHtml } from '../explain/report';
 
 export const DIFF_REPORT_GENERATOR = 'circuit-workbench model diff report';
@@ -58,43 +59,14 @@ export function barChart(items: readonly { label: string; value: number }[], tit
     + `<line x1="${zero}" y1="18" x2="${zero}" y2="${h}" stroke="#8a93a6"/>${bars.join('')}</svg>`;
 }
 
-/** One graph of a pair: nodes on a (position, layer) grid; `other` decides the colour (only here = gained/lost). */
+/** One graph of a pair (layout in shared/diffLayout.ts): grey = in both graphs, red = only in A, green = only in B. */
 export function graphSvg(g: CompactGraph, other: CompactGraph, side: 'A' | 'B', nTokens: number): string {
-  const otherIds = new Set(other.nodes.map((n) => n.id));
-  const layers = [...new Set([...g.nodes, ...other.nodes].map((n) => n.layer))].sort((x, y) => rowOf(x) - rowOf(y));
-  const W = 460;
-  const H = 40 + layers.length * 44;
-  const x = (pos: number) => 30 + (pos + 0.5) * ((W - 40) / Math.max(1, nTokens));
-  const y = (layer: string) => H - 25 - layers.indexOf(layer) * 44;
-  // Within a cell, nodes are spread horizontally so they stay visible.
-  const cell = new Map<string, number>();
-  const place = new Map<string, [number, number]>();
-  for (const n of g.nodes) {
-    const k = `${n.layer}|${n.pos}`;
-    const i = cell.get(k) ?? 0;
-    cell.set(k, i + 1);
-    place.set(n.id, [x(n.pos) + ((i % 5) - 2) * 5, y(n.layer) - Math.floor(i / 5) * 6]);
-  }
-  const edges = [...g.edges].sort((p, q) => Math.abs(q.weight) - Math.abs(p.weight)).slice(0, 150);
-  const maxW = Math.max(1e-12, ...edges.map((e) => Math.abs(e.weight)));
-  const lines = edges.map((e) => {
-    const s = place.get(e.source);
-    const t = place.get(e.target);
-    if (!s || !t) return '';
-    return `<line x1="${s[0].toFixed(1)}" y1="${s[1].toFixed(1)}" x2="${t[0].toFixed(1)}" y2="${t[1].toFixed(1)}" stroke="${e.weight < 0 ? '#c4484b' : '#3b6fb6'}" stroke-opacity="0.35" stroke-width="${(0.3 + 2 * Math.abs(e.weight) / maxW).toFixed(2)}"/>`;
-  });
+  const lay = layoutDiffGraph(g, other, nTokens);
   const only = side === 'A' ? '#c4484b' : '#1f8a4c';
-  const dots = g.nodes.map((n) => {
-    const [cx, cy] = place.get(n.id)!;
-    const fill = otherIds.has(n.id) ? '#9aa3b5' : only;
-    return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="${otherIds.has(n.id) ? 2.5 : 3.5}" fill="${fill}"><title>${escapeHtml(n.id)}</title></circle>`;
-  });
-  const labels = layers.map((l) => `<text x="2" y="${y(l) + 3}" font-size="9" fill="#5b6375">${escapeHtml(l)}</text>`);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="graph ${side}">${labels.join('')}${lines.join('')}${dots.join('')}</svg>`;
-}
-
-function rowOf(layer: string): number {
-  return layer === 'E' ? -1 : Number(layer);
+  const lines = lay.edges.map((e) => `<line x1="${e.x1.toFixed(1)}" y1="${e.y1.toFixed(1)}" x2="${e.x2.toFixed(1)}" y2="${e.y2.toFixed(1)}" stroke="${e.weight < 0 ? '#c4484b' : '#3b6fb6'}" stroke-opacity="0.35" stroke-width="${(0.3 + 2 * e.strength).toFixed(2)}"/>`);
+  const dots = lay.nodes.map((n) => `<circle cx="${n.x.toFixed(1)}" cy="${n.y.toFixed(1)}" r="${n.common ? 2.5 : 3.5}" fill="${n.common ? '#9aa3b5' : only}"><title>${escapeHtml(n.id)}</title></circle>`);
+  const labels = lay.rows.map((r) => `<text x="2" y="${r.y + 3}" font-size="9" fill="#5b6375">${escapeHtml(r.layer)}</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${lay.width}" height="${lay.height}" viewBox="0 0 ${lay.width} ${lay.height}" role="img" aria-label="graph ${side}">${labels.join('')}${lines.join('')}${dots.join('')}</svg>`;
 }
 
 function graphSection(g: GraphDiff): string {

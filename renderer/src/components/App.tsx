@@ -23,6 +23,7 @@ import { ViewsPanel } from '../work/ViewsPanel';
 import { useExport } from '../present/context';
 import { ExportDialog } from '../present/ExportDialog';
 import { PresentationHeader, usePresentationEffects } from '../present/Presentation';
+import { DiffLauncher } from '../diff/DiffLauncher';
 
 export function App({ transport }: { readonly transport: Transport }) {
   useShortcuts();
@@ -60,6 +61,7 @@ export function App({ transport }: { readonly transport: Transport }) {
       {workDialog && <ExplanationFileDialog mode={workDialog} />}
       {exportDialog && <ExportDialog format={exportDialog} />}
       {helpOpen && <HelpOverlay />}
+      {!presentation && <DiffLauncher client={transport.client} />}
       <Toasts />
     </div>
   );
