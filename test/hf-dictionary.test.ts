@@ -4,7 +4,8 @@
  * numpy's float64 JumpReLU activations, and attribution with it passes the intervention check. The npz parser
  * is fuzzed: corrupt archives give a UserError, never a crash.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { UserError } from '../main/errors';
 import { loadDictionary } from '../main/dictionary/format';
 import { gemmaScopeLayer } from '../main/dictionary/import/gemmaScope';
 import { parseNpz, writeNpz } from '../main/dictionary/import/npz';
+import { writeSafetensors } from '../main/dictionary/safetensors';
 import { loadHfModel } from '../main/model/hf/load';
 import { idsOnlyTokenizer } from '../main/model/hf/open';
 import { runForward } from '../native/forwardRun';
@@ -60,6 +62,30 @@ describe('npz', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('GemmaScope-2 PLT safetensors (w_enc (d, D), affine_skip_connection)', () => {
+  it('loads as the same transcoder, with W_skip = affine_skip_connectionᵀ', async () => {
+    const gs2 = path.join(tmpdir(), `cwb-gs2-${process.pid}`);
+    mkdirSync(gs2, { recursive: true });
+    const files: string[] = [];
+    for (let l = 0; l < 3; l++) {
+      const a = parseNpz(readFileSync(path.join(dir, `layer_${l}`, 'params.npz')), 'p');
+      const skip = { data: Float32Array.from({ length: 48 * 48 }, (_, i) => Math.sin(i + l)), shape: [48, 48] };
+      const t = new Map([['w_enc', a.get('W_enc')!], ['w_dec', a.get('W_dec')!], ['b_enc', a.get('b_enc')!], ['b_dec', a.get('b_dec')!], ['threshold', a.get('threshold')!], ['affine_skip_connection', skip]]);
+      files.push(`l${l}.safetensors`);
+      writeFileSync(path.join(gs2, files[l]), writeSafetensors(t));
+    }
+    writeFileSync(path.join(gs2, 'config.yaml'), `model_kind: transcoder_set\nfeature_input_hook: ln2.hook_normalized\nfeature_output_hook: hook_mlp_out\ntranscoders:\n${files.map((f) => `  - ${f}\n`).join('')}`);
+    const [g2, g1] = [await loadDictionary(gs2), await loadDictionary(dir)];
+    rmSync(gs2, { recursive: true, force: true });
+    for (let l = 0; l < 3; l++) {
+      expect(g2.layers[l].W_enc).toEqual(g1.layers[l].W_enc);
+      expect(g2.layers[l].threshold).toEqual(g1.layers[l].threshold);
+      const W = g2.layers[l].W_skip!.data;
+      for (const [i, j] of [[0, 1], [7, 30], [47, 2]]) expect(W[j * 48 + i]).toBeCloseTo(Math.sin(i * 48 + j + l), 6);
+    }
   });
 });
 

@@ -12,8 +12,8 @@ import type { Dictionary } from '../../shared/dictionary';
 import { UserError } from '../errors';
 import { CONFIG_FILE, decodeConfig, FORMAT_VERSION, parseDictionaryConfig, readConfigBytes, stringifyDictionaryConfig, type DictionaryConfig } from './config';
 import { buildCltLayers, buildPltLayers, checkDictionary, TensorFile } from './layers';
-import { writeSafetensors, type FloatDtype } from './safetensors';
-import { gemmaScopeLayerSafetensors } from './import/gemmaScope';
+import { parseSafetensors, writeSafetensors, type FloatDtype } from './safetensors';
+import { gemmaScope2Layer, gemmaScopeLayerSafetensors, isGemmaScope2Layer } from './import/gemmaScope';
 
 export interface ExpectedModel {
   readonly fingerprint: string;
@@ -120,7 +120,11 @@ export async function loadDictionaryWithConfig(dir: string, opts: LoadDictionary
         const bytes = new Uint8Array(await readFile(source));
         // GemmaScope params.npz (W_enc stored (d, D)): converted to a circuit-tracer layer; fingerprinted as stored.
         if (name.endsWith('.npz')) return Object.assign(new TensorFile(name, source, gemmaScopeLayerSafetensors(bytes, source)), { stored: bytes });
-        return new TensorFile(name, source, bytes);
+        const file = new TensorFile(name, source, bytes);
+        if (!isGemmaScope2Layer(file.header.tensors)) return file;
+        // GemmaScope-2 layer (w_enc (d, D), affine_skip_connection): converted like the npz files.
+        const tensors = new Map([...parseSafetensors(bytes, source)].map(([k, t]) => [k, { data: t.data, shape: t.shape }]));
+        return Object.assign(new TensorFile(name, source, writeSafetensors(gemmaScope2Layer(tensors, source))), { stored: bytes });
       } catch (e) {
         if (e instanceof UserError) throw e;
         throw fail(`${name}: ${describeIoError(e)}`);
