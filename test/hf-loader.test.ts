@@ -9,6 +9,7 @@ import { parseHfConfig } from '../main/model/hf/config';
 import { loadModel } from '../main/model/load';
 import { parseSafetensors, writeSafetensors } from '../main/dictionary/safetensors';
 import { modelHookNames } from '../shared/hooks';
+import { floatToHalf, halfToFloat } from '../main/dictionary/halfFloat';
 import { runForward } from '../native/forwardRun';
 import { maxAbsDiff } from './helpers';
 import { hfFixtureDir } from './hfFixtures';
@@ -91,6 +92,20 @@ describe('sharded checkpoints', () => {
     for (const [k, t] of b.weights) expect(maxAbsDiff(a.weights.get(k)!.data, t.data), k).toBeLessThan(0.02 * (1 + Math.max(...t.data.map(Math.abs))));
     writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { ...weightMap, extra: 'model-00003-of-00002.safetensors' } }));
     expect(() => loadHfModel(dir)).toThrow(/missing|listed/);
+  });
+});
+
+describe('F16 storage', () => {
+  it('weights are the F16 values exactly, widened to float32', () => {
+    const dir = path.join(tmp, 'f16');
+    cpSync(path.join(hfFixtureDir('tiny-gpt2'), 'config.json'), path.join(dir, 'config.json'));
+    const tensors = parseSafetensors(readFileSync(path.join(hfFixtureDir('tiny-gpt2'), 'model.safetensors')), 'x');
+    writeFileSync(path.join(dir, 'model.safetensors'), writeSafetensors(new Map([...tensors].map(([k, t]) => [k, { data: t.data, shape: t.shape }])), undefined, 'F16'));
+    const a = loadHfModel(dir);
+    expect(a.format).toBe('hf-gpt2-f16');
+    const wte = tensors.get('transformer.wte.weight')!.data;
+    const got = a.weights.get('embed.W_E')!.data;
+    for (let i = 0; i < wte.length; i += 97) expect(got[i]).toBe(halfToFloat(floatToHalf(wte[i])));
   });
 });
 
