@@ -93,13 +93,14 @@ export function summary(r: DiffReport): string {
   for (const n of r.comparability.notes.slice(0, 5)) lines.push(`  note: ${n}`);
   if (r.weights) {
     if (r.weights.identical) lines.push('weights: identical');
-    for (const c of r.weights.components.slice(0, 3)) lines.push(`weights: ${c.id} relative change ${c.relChange.toExponential(3)}`);
+    for (const c of r.weights.components.filter((x) => x.relChange > 0).slice(0, 3)) lines.push(`weights: ${c.id} relative change ${c.relChange.toExponential(3)}`);
     const t = r.weights.tensors[0];
     if (t && t.changedEntries > 0) lines.push(`weights: top tensor ${t.name} ${t.relChange.toExponential(3)}, rank ${t.rank ? `${t.rank.atLeast ? '≥ ' : ''}${t.rank.rank}` : 'n/a'}`);
   }
   lines.push(`outputs: mean KL ${r.outputs.meanKl.toExponential(3)}, max ${r.outputs.maxKl.toExponential(3)}, ${r.outputs.flips} top-token flips`);
   for (const p of r.outputs.prompts.slice(0, 3)) lines.push(`outputs: #${p.index + 1} KL ${p.kl.toFixed(4)} ${JSON.stringify(p.topA.text)} → ${JSON.stringify(p.topB.text)}  ${JSON.stringify(p.text)}`);
-  for (const c of r.patching?.components.slice(0, 3) ?? []) lines.push(`patching: ${c.hook} reproduces ${(100 * c.reproduced).toFixed(1)}%, restores ${(100 * c.restored).toFixed(1)}%`);
+  if (r.patching && r.patching.prompts.length === 0) lines.push('patching: no prompt changed, nothing to localize');
+  for (const c of r.patching?.prompts.length ? r.patching.components.slice(0, 3) : []) lines.push(`patching: ${c.hook} reproduces ${(100 * c.reproduced).toFixed(1)}%, restores ${(100 * c.restored).toFixed(1)}%`);
   for (const f of r.features?.rows.slice(0, 3) ?? []) lines.push(`features: ${f.layer}:${f.feature} ${f.status} mean ${f.meanA.toFixed(3)} → ${f.meanB.toFixed(3)}`);
   for (const g of r.graphs ?? []) lines.push(`graphs: #${g.prompt + 1} nodes ${g.nodes.a} → ${g.nodes.b} (+${g.nodes.gained.length} −${g.nodes.lost.length}), edges +${g.edges.gained} −${g.edges.lost}`);
   for (const e of r.explanations ?? []) lines.push(`explanation: ${e.error ? `ERROR ${e.error}` : e.ok ? 'HOLDS' : 'BROKEN'} ${path.basename(e.file)}${e.tests.filter((t) => !t.passedOnB).map((t) => ` (fails: ${t.name})`).join('')}`);
