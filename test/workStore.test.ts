@@ -163,6 +163,80 @@ describe('work store on the real engine', () => {
     expect(r.after).toBeCloseTo(t.probAfter!, 5);
   });
 
+  it('patch and steer from the panel: patching from the same prompt and steering with strength 0 change nothing, real ones do', async () => {
+    const { main, work } = await traced();
+    const [f1, f2] = topFeatures(main, 2);
+    const a = work.getState().actions;
+    a.togglePin(f1.id);
+    a.togglePin(f2.id);
+    a.setChecked(f1.id, true);
+    a.setChecked(f2.id, true);
+    a.groupChecked('pair');
+    a.setSubject('sn1');
+    const run = async (patch: Parameters<typeof a.setDraft>[0]) => {
+      a.setDraft(patch);
+      await a.runIntervention();
+      return work.getState().lastRun!;
+    };
+    // Identities: the prompt's own feature values patched in, a zero steering vector.
+    const same = await run({ op: 'patch', sourcePrompt: PROMPT });
+    expect(same.request.edits).toEqual([{ type: 'patchFeatures', source: { prompt: PROMPT }, layers: [...new Set([f1.layer, f2.layer])].sort((x, y) => x - y), positions: [...new Set([f1.pos, f2.pos])].sort((x, y) => x - y) }]);
+    expect(same.result.kl).toBeLessThan(1e-6);
+    expect(same.result.target!.probAfter!).toBeCloseTo(same.result.target!.probBefore!, 5);
+    const zero = await run({ op: 'steer', value: 0, steerAt: 'node', generate: 0 });
+    expect(zero.request.edits).toHaveLength(2);
+    expect(zero.result.kl).toBeLessThan(1e-9);
+    // Another prompt's values (a boy, not a girl) and a strong steer do move the prediction.
+    const other = await run({ op: 'patch', sourcePrompt: 'Once upon a time, there was a little boy named Tim' });
+    expect(other.result.kl).toBeGreaterThan(1e-4);
+    const steer = await run({ op: 'steer', value: -20, steerAt: 'all', generate: 3 });
+    expect(steer.request.edits[0]).toMatchObject({ type: 'steer', strength: -20, generated: true, positions: [...Array(main.getState().graph!.nPos).keys()] });
+    expect(steer.request.generate).toBe(3);
+    expect(steer.result.kl).toBeGreaterThan(1e-3);
+    expect(steer.result.generated?.tokens).toHaveLength(3);
+  });
+
+  it('saved views: saved and applied through the store (thresholds re-pruned), undoable, and the figure stats add tokens and logits', async () => {
+    const { client, main, work } = await traced();
+    const [f1, f2, f3] = topFeatures(main, 3);
+    const a = work.getState().actions;
+    for (const f of [f1, f2, f3]) a.togglePin(f.id);
+    a.setChecked(f1.id, true);
+    a.setChecked(f2.id, true);
+    a.groupChecked('pair');
+    const base = { nodeThreshold: 0.8, edgeThreshold: 0.98, region: null, path: null, show: 'graph' as const };
+    expect(a.saveView(base)).toBe(0);
+    expect(a.saveView({ ...base, nodeThreshold: 0.5, show: 'subgraph', path: [f1.id, f3.id] }, 'Sparse')).toBe(1);
+    expect(work.getState().history.present.work.views.map((v) => v.name)).toEqual(['View 1', 'Sparse']);
+    a.applyView(1);
+    expect(work.getState()).toMatchObject({ activeView: 1, display: 'subgraph', viewPath: { ids: [f1.id, f3.id] } });
+    await until(() => main.getState().pruned?.nodeThreshold === 0.5, 'the re-prune at the view’s threshold');
+    expect(a.stepView(1)).toBe(false); // the last one
+    expect(a.stepView(-1)).toBe(true);
+    expect(work.getState()).toMatchObject({ activeView: 0, display: 'graph', viewPath: null });
+    await until(() => main.getState().pruned?.nodeThreshold === 0.8, 'back at 0.8');
+    a.removeView(0);
+    expect(work.getState().activeView).toBeNull();
+    a.undo();
+    expect(work.getState().history.present.work.views).toHaveLength(2);
+
+    const stats = (await a.figureStats())!;
+    const g = main.getState().graph!;
+    const kinds = stats.groups.map((x) => (x.kind === 'supernode' ? 'supernode' : g.nodes.find((n) => n.index === x.nodes[0])!.kind));
+    expect(kinds[0]).toBe('supernode');
+    expect(kinds.filter((k) => k === 'token')).toHaveLength(g.tokens.length);
+    expect(kinds).toContain('logit');
+    expect(stats.groups.find((x) => x.id === f3.id)).toBeDefined();
+    // Cached: asking again does not call the engine again.
+    const calls = client.of('subgraph.stats').length;
+    await a.figureStats();
+    expect(client.of('subgraph.stats').length).toBe(calls);
+    // Only the chosen supernode (the loose pinned node stays).
+    const only = (await a.figureStats(['nope']))!;
+    expect(only.groups.some((x) => x.kind === 'supernode')).toBe(false);
+    expect(only.groups.find((x) => x.id === f3.id)).toBeDefined();
+  });
+
   it('saves (clean afterwards), asks before replacing unsaved work, and open restores pins, supernodes, labels and tests', async () => {
     const { main, work, asked } = await traced();
     const [f1, f2, f3] = topFeatures(main, 3);

@@ -26,7 +26,7 @@ export function figureBytes(p: ApiParams<'figure.export'>): Buffer {
   if (p.format === 'svg') {
     // An XML declaration, comments or a doctype may come first; the root element must be <svg>.
     const head = p.svg.replace(/^\uFEFF/, '').replace(/^(\s|<\?xml[^>]*\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>)*/i, '');
-    if (!/^<svg[\s>]/.test(head)) throw badRequest('figure.export: svg must be an SVG document (root element <svg>)');
+    if (!/^<svg[\s/>]/.test(head)) throw badRequest('figure.export: svg must be an SVG document (root element <svg>)');
     return Buffer.from(p.svg, 'utf8');
   }
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(p.pngBase64)) throw badRequest('figure.export: pngBase64 is not base64');

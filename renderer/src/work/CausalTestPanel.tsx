@@ -1,6 +1,7 @@
 /**
  * The causal test panel: an intervention on the selected node(s), a supernode or a pinned node (ablate, scale ×k,
- * set a value; frozen / free / constrained), its effect (target bars, top tokens before and after, the most
+ * set a value, patch their layers' features from another prompt, steer along their decoders; frozen / free /
+ * constrained; optionally generating a few tokens), its effect (target bars, top tokens before and after, the most
  * changed graph features), "Save as test" with an editable expectation, and the tests with pass/fail and Re-run.
  */
 import { useMemo, useState } from 'react';
@@ -14,6 +15,8 @@ import { shortToken, visibleToken } from '../text/tokenText';
 import { ChangeChart } from './ChangeChart';
 import { useWork, useWorkActions } from './context';
 import { ExpectationEditor, type TokenChoice } from './ExpectationEditor';
+
+const editKind = (t: string | undefined): string => (t === 'group' ? 'group' : t === 'patchFeatures' ? 'patch' : t === 'steer' ? 'steer' : 'single');
 
 function useTokenChoices(): TokenChoice[] {
   const graph = useWb((s) => s.graph);
@@ -103,13 +106,21 @@ export function CausalTestPanel() {
               ))}
             </select>
             <div className="button-row">
-              <select aria-label="Operation" value={draft.op} onChange={(e) => { const op = e.target.value as EditOp; a.setDraft({ op, value: op === 'scale' ? 2 : op === 'set' ? 0 : 0 }); }}>
+              <select aria-label="Operation" value={draft.op} onChange={(e) => { const op = e.target.value as EditOp; a.setDraft({ op, value: op === 'scale' ? 2 : op === 'steer' ? 5 : 0 }); }}>
                 <option value="ablate">ablate</option>
                 <option value="scale">scale ×k</option>
                 <option value="set">set value</option>
+                <option value="patch">patch from prompt</option>
+                <option value="steer">steer</option>
               </select>
-              {draft.op !== 'ablate' && (
-                <input type="number" className="num" aria-label={draft.op === 'scale' ? 'Factor' : 'Value'} step="any" value={draft.value} onChange={(e) => a.setDraft({ value: Number(e.target.value) })} />
+              {(draft.op === 'scale' || draft.op === 'set' || draft.op === 'steer') && (
+                <input type="number" className="num" aria-label={draft.op === 'scale' ? 'Factor' : draft.op === 'steer' ? 'Strength' : 'Value'} step="any" value={draft.value} onChange={(e) => a.setDraft({ value: Number(e.target.value) })} />
+              )}
+              {draft.op === 'steer' && (
+                <select aria-label="Steer at" value={draft.steerAt ?? 'node'} onChange={(e) => a.setDraft({ steerAt: e.target.value as 'node' | 'all' })} title="Add the feature's decoder direction at its own position, or at every prompt position">
+                  <option value="node">at its position</option>
+                  <option value="all">at every position</option>
+                </select>
               )}
               <select aria-label="Mode" value={draft.mode} onChange={(e) => a.setDraft({ mode: e.target.value as InterventionMode })} title="frozen: attention frozen (default); free: nothing frozen; constrained: direct effects only">
                 <option value="frozen">frozen</option>
@@ -118,11 +129,33 @@ export function CausalTestPanel() {
               </select>
               <button type="button" className="primary" onClick={() => void a.runIntervention()} disabled={running}>{running ? 'Running…' : 'Run'}</button>
             </div>
+            {draft.op === 'patch' && (
+              <input
+                type="text"
+                aria-label="Patch from prompt"
+                placeholder="The other prompt (same token positions), e.g. …a little boy named"
+                value={draft.sourcePrompt ?? ''}
+                onChange={(e) => a.setDraft({ sourcePrompt: e.target.value })}
+                title="The nodes' layers at the nodes' positions take this prompt's feature values"
+              />
+            )}
+            {(draft.op === 'patch' || draft.op === 'steer') && (
+              <label className="small muted">
+                Generate{' '}
+                <input type="number" className="num" aria-label="Generate tokens" min={0} max={50} step={1} value={draft.generate ?? 0} onChange={(e) => a.setDraft({ generate: Math.max(0, Math.min(50, Math.floor(Number(e.target.value) || 0))) })} />{' '}
+                tokens after the prompt
+              </label>
+            )}
           </div>
           {run && (
             <div className="intervention-result" data-testid="intervention-result">
-              <p className="small"><strong>{run.label}</strong> <span className="muted">({run.request.edits[0]?.type === 'group' ? 'group' : 'single'} {draft.mode}, KL {formatValue(run.result.kl)} nats)</span></p>
+              <p className="small"><strong>{run.label}</strong> <span className="muted">({editKind(run.request.edits[0]?.type)} {run.request.mode}, KL {formatValue(run.result.kl)} nats)</span></p>
               <ChangeChart targets={run.result.targets} />
+              {run.result.generated && (
+                <p className="small generated" data-testid="generated">
+                  Generated: <code>{visibleToken(run.result.generated.text)}</code>
+                </p>
+              )}
               <div className="top-tokens small">
                 <table aria-label="Top tokens before and after">
                   <thead><tr><th>before</th><th /><th>after</th><th /></tr></thead>

@@ -8,14 +8,23 @@ import type { Expectation } from '../../../../shared/explanation';
 import type { InterventionEdit, InterventionMode, InterventionRequest, InterventionRequestInput } from '../../../../shared/intervention';
 import type { WorkDoc } from './model';
 
-export type EditOp = 'ablate' | 'scale' | 'set';
+/** patch: the nodes' layers at their positions take another prompt's feature values; steer: add feature decoders × strength. */
+export type EditOp = 'ablate' | 'scale' | 'set' | 'patch' | 'steer';
 
 export interface InterventionDraft {
   readonly op: EditOp;
-  /** Scale factor (scale) or value (set). */
+  /** Scale factor (scale), value (set) or strength (steer). */
   readonly value: number;
   readonly mode: InterventionMode;
+  /** patch: the other prompt (tokenized with BOS; the patched positions must exist in it). */
+  readonly sourcePrompt?: string;
+  /** steer: at each feature's own position, or at every prompt position. */
+  readonly steerAt?: 'node' | 'all';
+  /** Tokens to generate greedily after the prompt, with the intervention applied (steer: also on them). */
+  readonly generate?: number;
 }
+
+const uniqueSorted = (xs: readonly number[]) => [...new Set(xs)].sort((a, b) => a - b);
 
 /** The vocabulary id of a logit node (id `<layer>_<token>_<pos>`), else null. */
 export function logitToken(n: GraphNode): number | null {
@@ -46,17 +55,43 @@ export function withDefaults(r: InterventionRequestInput): InterventionRequest {
 }
 
 /**
- * An intervention on some graph nodes: one feature/error edit for a single node, a group edit otherwise.
- * Tokens and logits cannot be edited (skipped); errors cannot be `set` (scaled by 0 — ablated — instead is not
- * guessed: the request is refused with a message). Defaults are filled by the schema.
+ * An intervention on some graph nodes: one feature/error edit for a single node, a group edit otherwise; `patch`
+ * puts another prompt's feature vectors at the nodes' layers and positions (patchFeatures); `steer` adds each
+ * feature's decoder × strength at its position or every position (one steer edit per feature). Tokens and logits
+ * cannot be edited (skipped); errors cannot be `set` or steered (refused with a message). Defaults as the schema's.
  */
 export function buildIntervention(
   nodes: readonly GraphNode[],
   draft: InterventionDraft,
-  opts: { readonly label?: string; readonly targetToken?: number | null } = {},
+  opts: { readonly label?: string; readonly targetToken?: number | null; readonly nPos?: number } = {},
 ): { ok: true; request: InterventionRequest; skipped: number } | { ok: false; message: string } {
   const editable = nodes.filter((n) => n.kind === 'feature' || n.kind === 'error');
   if (editable.length === 0) return { ok: false, message: 'Choose feature or error nodes to intervene on (tokens and logits cannot be edited).' };
+  const generate = Math.max(0, Math.min(10_000, Math.floor(draft.generate ?? 0)));
+  const finish = (edits: InterventionEdit[], skipped: number) => ({
+    ok: true as const,
+    skipped,
+    request: withDefaults({
+      edits,
+      mode: draft.mode,
+      ...(opts.targetToken !== undefined && opts.targetToken !== null ? { target: { kind: 'token' as const, token: opts.targetToken } } : {}),
+      ...(generate > 0 ? { generate } : {}),
+    }),
+  });
+  if (draft.op === 'patch') {
+    // The whole feature vectors of the nodes' layers at the nodes' positions (errors: their layer too).
+    const source = (draft.sourcePrompt ?? '').trim() === '' ? null : (draft.sourcePrompt ?? '');
+    if (source === null) return { ok: false, message: 'Type the other prompt to patch from.' };
+    return finish([{ type: 'patchFeatures', source: { prompt: source }, layers: uniqueSorted(editable.map((n) => n.layer)), positions: uniqueSorted(editable.map((n) => n.pos)) }], nodes.length - editable.length);
+  }
+  if (draft.op === 'steer') {
+    const features = editable.filter((n) => n.kind === 'feature' && n.feature !== null);
+    if (features.length === 0) return { ok: false, message: 'Steering adds feature directions: choose feature nodes (not errors).' };
+    if (!Number.isFinite(draft.value)) return { ok: false, message: 'Type a number for the strength.' };
+    const all = draft.steerAt === 'all' && opts.nPos !== undefined ? [...Array(opts.nPos).keys()] : null;
+    const edits: InterventionEdit[] = features.map((n) => ({ type: 'steer', layer: n.layer, feature: n.feature ?? 0, strength: draft.value, positions: all ?? [n.pos], ...(generate > 0 ? { generated: true } : {}) }));
+    return finish(edits, nodes.length - features.length);
+  }
   if (draft.op === 'set' && editable.some((n) => n.kind === 'error')) return { ok: false, message: 'Error nodes can only be ablated or scaled, not set to a value.' };
   const value = draft.op === 'ablate' ? undefined : draft.value;
   if (value !== undefined && !Number.isFinite(value)) return { ok: false, message: 'Type a number for the value.' };
@@ -77,12 +112,7 @@ export function buildIntervention(
       errors: editable.filter((n) => n.kind === 'error').map((n) => ({ layer: n.layer, pos: n.pos })),
     };
   }
-  const request = withDefaults({
-    edits: [edit],
-    mode: draft.mode,
-    ...(opts.targetToken !== undefined && opts.targetToken !== null ? { target: { kind: 'token', token: opts.targetToken } } : {}),
-  });
-  return { ok: true, request, skipped: nodes.length - editable.length };
+  return finish([edit], nodes.length - editable.length);
 }
 
 export type ExpectationKind = Expectation['kind'];

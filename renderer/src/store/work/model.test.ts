@@ -107,6 +107,23 @@ describe('interventions and files', () => {
     expect(buildIntervention([t], { op: 'ablate', value: 0, mode: 'frozen' }).ok).toBe(false);
     expect(buildIntervention([e], { op: 'set', value: 1, mode: 'frozen' }).ok).toBe(false);
   });
+  it('builds patch and steer edits with the schema defaults', () => {
+    const f = gnode({ id: '2_7_3', layer: 2, feature: 7, pos: 3 });
+    const g = gnode({ id: '4_9_5', layer: 4, feature: 9, pos: 5 });
+    const e = gnode({ id: '1_-1_3', kind: 'error', layer: 1, pos: 3 });
+    const patch = buildIntervention([g, f, e], { op: 'patch', value: 0, mode: 'frozen', sourcePrompt: 'a boy named' });
+    expect(patch).toMatchObject({ ok: true, skipped: 0, request: { edits: [{ type: 'patchFeatures', source: { prompt: 'a boy named' }, layers: [1, 2, 4], positions: [3, 5] }], generate: 0 } });
+    expect(buildIntervention([f], { op: 'patch', value: 0, mode: 'frozen', sourcePrompt: '  ' }).ok).toBe(false);
+    const steer = buildIntervention([f, g, e], { op: 'steer', value: 4, mode: 'free', generate: 5 }, { nPos: 6 });
+    expect(steer).toMatchObject({ ok: true, skipped: 1, request: { mode: 'free', generate: 5, edits: [{ type: 'steer', layer: 2, feature: 7, strength: 4, positions: [3], generated: true }, { type: 'steer', layer: 4, feature: 9, positions: [5] }] } });
+    const everywhere = buildIntervention([f], { op: 'steer', value: -2, mode: 'frozen', steerAt: 'all' }, { nPos: 4 });
+    expect(everywhere).toMatchObject({ ok: true, request: { edits: [{ type: 'steer', positions: [0, 1, 2, 3] }] } });
+    expect(buildIntervention([e], { op: 'steer', value: 1, mode: 'frozen' }).ok).toBe(false);
+    for (const r of [patch, steer, everywhere]) {
+      if (!r.ok) throw new Error('unreachable');
+      expect(r.request).toEqual(interventionRequestSchema.parse(r.request));
+    }
+  });
   it('reads logit tokens, words expectations, names files', () => {
     expect(logitToken(gnode({ kind: 'logit', id: '7_432_5' }))).toBe(432);
     expect(logitToken(gnode({ id: '7_432_5' }))).toBeNull();

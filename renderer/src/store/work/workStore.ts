@@ -188,7 +188,7 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
         if (!g) return notify('info', 'Trace or open a graph first.');
         const { nodes, label } = subjectNodes();
         const target = logitNodes(g)[0];
-        const built = buildIntervention(nodes, get().draft, { label, targetToken: target ? logitToken(target) : null });
+        const built = buildIntervention(nodes, get().draft, { label, targetToken: target ? logitToken(target) : null, nPos: g.nPos });
         if (!built.ok) return notify('info', built.message);
         const seq = ++runSeq;
         set({ running: true });
