@@ -3,7 +3,8 @@
  * the embedded model (layer 3 MLP, " Lily" → " Tim") and a prompt suite; open "Diff models…", choose the edited
  * model and the suite, run: the ranked components show blocks.3.mlp first with a rank-1 change, patching puts
  * blocks.3.hook_mlp_out first, the most affected prompts are naming prompts that flipped, and the graph pair of
- * the top prompt is drawn with gained/lost nodes coloured; clicking another prompt traces its pair.
+ * the top prompt is drawn with gained/lost nodes coloured, and the explanation saved on v1 that depends on
+ * " Lily" is reported broken; clicking another prompt traces its pair.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -29,6 +30,7 @@ test.describe('model diff in the browser', () => {
     await expect(dialog.getByLabel('Base (A)')).toHaveValue(/stories260K\.bin$/);
     await dialog.getByLabel('Candidate (B)').fill(path.join(workspace, 'edited.bin'));
     await dialog.getByLabel('Prompt suite').fill(path.join(workspace, 'suite.txt'));
+    await dialog.getByLabel('Explanations').fill(path.join(workspace, 'expl'));
     await dialog.getByRole('button', { name: 'Run diff' }).click();
 
     const components = dialog.getByTestId('diff-components');
@@ -40,6 +42,7 @@ test.describe('model diff in the browser', () => {
     await expect(components.locator('tfoot')).toContainText('unchanged');
     await expect(dialog.getByTestId('diff-patching').locator('tbody tr').first()).toContainText('blocks.3.hook_mlp_out');
     await expect(dialog.getByTestId('diff-patching').locator('tbody tr').first()).toContainText('100.0%');
+    await expect(dialog.getByRole('region', { name: 'Features and explanations' })).toContainText('BROKEN — lily.circuit.json');
     const topPrompt = dialog.getByTestId('diff-prompts').locator('tbody tr').first();
     await expect(topPrompt).toContainText('named');
     await expect(topPrompt).toContainText('" Lily" → " Tim"');

@@ -5,7 +5,7 @@
  * Clicking a prompt shows its two attribution graphs side by side with gained and lost nodes coloured
  * (`diff.graphs`, or the pair already in the report).
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ApiClient, FileEntry, Progress } from '../../../shared/api';
 import type { DiffReport, GraphDiff } from '../../../shared/diff';
 import { GraphPair } from './GraphPair';
@@ -93,6 +93,8 @@ export function DiffView({ client, defaultBase, onClose }: { readonly client: Ap
   const [base, setBase] = useState(defaultBase);
   const [candidate, setCandidate] = useState('');
   const [suite, setSuite] = useState('');
+  const [explanations, setExplanations] = useState('');
+  const abort = useRef<AbortController | null>(null);
   const [files, setFiles] = useState<readonly FileEntry[]>([]);
   const [progress, setProgress] = useState<Progress | null>(null);
   const [running, setRunning] = useState(false);
@@ -112,7 +114,9 @@ export function DiffView({ client, defaultBase, onClose }: { readonly client: Ap
     setReport(null);
     setPair(null);
     setSelected(null);
-    void client.call('diff.run', { base, candidate, suite }, { onProgress: setProgress }).then(
+    abort.current = new AbortController();
+    const params = { base, candidate, suite, ...(explanations.trim() ? { explanations: explanations.trim() } : {}) };
+    void client.call('diff.run', params, { onProgress: setProgress, signal: abort.current.signal }).then(
       (r) => {
         setReport(r);
         setRunning(false);
@@ -161,11 +165,14 @@ export function DiffView({ client, defaultBase, onClose }: { readonly client: Ap
           <input id="diff-candidate" list="diff-models" value={candidate} onChange={(e) => setCandidate(e.target.value)} placeholder="model file in the workspace" spellCheck={false} />
           <label htmlFor="diff-suite">Prompt suite</label>
           <input id="diff-suite" list="diff-suites" value={suite} onChange={(e) => setSuite(e.target.value)} placeholder=".txt (a prompt per line) or .jsonl" spellCheck={false} />
+          <label htmlFor="diff-explanations">Explanations</label>
+          <input id="diff-explanations" value={explanations} onChange={(e) => setExplanations(e.target.value)} placeholder="optional: folder of .circuit.json files to re-verify on B" spellCheck={false} />
           <datalist id="diff-models">{models.map((f) => <option key={f.path} value={f.path} />)}</datalist>
           <datalist id="diff-suites">{suites.map((f) => <option key={f.path} value={f.path} />)}</datalist>
         </div>
         <p>
           <button type="button" className="primary" onClick={run} disabled={running || !base || !candidate || !suite}>Run diff</button>{' '}
+          {running && <><button type="button" onClick={() => abort.current?.abort()}>Cancel</button>{' '}</>}
           <button type="button" onClick={onClose}>Close</button>{' '}
           {running && <span className="muted small" role="status">{progress ? `${progress.phase} ${progress.done}/${progress.total}` : 'starting…'}</span>}
         </p>
