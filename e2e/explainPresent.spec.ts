@@ -4,7 +4,8 @@
  * test; save two views (the graph zoomed on the supernode, and the subgraph figure with the test); presentation
  * mode steps through them with the arrow keys and shows the test's before/after chart; export the view as SVG
  * and PNG and the HTML evidence report into the workspace; the report opens in Chromium with the network off
- * and shows the prompt, the subgraph figure and the test. Screenshots at every step.
+ * and shows the prompt, the subgraph figure and the test; patch and steer run from the panel; the views survive
+ * save → reload → open. Screenshots at every step.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -185,6 +186,45 @@ test.describe('present an explanation in the browser', () => {
       expect(requests, 'the report fetched nothing').toEqual([]);
       await snap(report, testInfo, 'report-offline');
       await ctx.close();
+    });
+
+    await test.step('patch and steer from the causal test panel', async () => {
+      await causal.getByRole('combobox', { name: 'Operation' }).selectOption('patch');
+      await causal.getByRole('textbox', { name: 'Patch from prompt' }).fill('Once upon a time, there was a little boy named Tim');
+      await causal.getByRole('button', { name: 'Run', exact: true }).click();
+      await expect(causal.getByTestId('intervention-result')).toContainText('patch frozen', { timeout: 30_000 });
+      await causal.getByRole('combobox', { name: 'Operation' }).selectOption('steer');
+      await causal.getByRole('spinbutton', { name: 'Strength' }).fill('-20');
+      await causal.getByRole('spinbutton', { name: 'Generate tokens' }).fill('4');
+      await causal.getByRole('button', { name: 'Run', exact: true }).click();
+      await expect(causal.getByTestId('intervention-result')).toContainText('steer frozen', { timeout: 30_000 });
+      await expect(causal.getByTestId('generated')).toContainText('Generated:');
+      await snap(page, testInfo, 'steered');
+    });
+
+    await test.step('the views are saved in the file: save, reload, open, present again', async () => {
+      await page.getByRole('region', { name: 'Explanation' }).getByRole('button', { name: 'Save', exact: true }).click();
+      const save = page.getByRole('dialog', { name: 'Save explanation' });
+      await save.getByRole('textbox', { name: 'File name' }).fill('lily-views');
+      await save.getByRole('button', { name: 'Save', exact: true }).click();
+      await expect(save).toBeHidden({ timeout: 30_000 });
+      await page.reload();
+      await expect(page.getByRole('banner')).toContainText('stories260K');
+      await page.getByRole('region', { name: 'Explanation' }).getByRole('button', { name: 'Open…' }).click();
+      const open = page.getByRole('dialog', { name: 'Open explanation' });
+      await open.getByRole('button', { name: /lily-views\.circuit\.json/ }).click();
+      await expect(open).toBeHidden({ timeout: 30_000 });
+      const list = views.getByRole('list', { name: 'Saved views' });
+      await expect(list.getByRole('textbox', { name: 'View name' })).toHaveCount(2);
+      await expect(list.getByRole('textbox', { name: 'View name' }).nth(1)).toHaveValue('The “say Lily” supernode');
+      await expect(list.locator('li').nth(1).getByRole('combobox', { name: 'Test shown with the view' })).not.toHaveValue('');
+      await page.keyboard.press('p');
+      await expect(page.getByTestId('presentation-view-name')).toHaveText('Whole graph');
+      await page.keyboard.press('End');
+      await expect(page.getByTestId('presented-test')).toContainText(`ablate ${LABEL}`);
+      await expect(page.getByTestId('subgraph-figure').locator('svg')).toContainText(LABEL, { timeout: 30_000 });
+      await snap(page, testInfo, 'reopened-presented');
+      await page.keyboard.press('Escape');
     });
 
     expect(pageErrors, 'uncaught errors in the page').toEqual([]);
