@@ -25,6 +25,8 @@ import { saveExplanation } from '../main/explain/file';
 import { parseTestSpec } from '../main/explain/testSpec';
 import { interventionRequestSchema } from '../shared/intervention';
 import { mulberry32 } from '../shared/prng';
+import { encodePrompt } from '../main/dictionary/encode';
+import { alignGraphs, graphDiff } from '../main/diff/graphs';
 import { CONTROLS, EDIT_LAYER, NAMING, PERTURBED, writeTestModels, type TestModels } from './diffModels';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cwb-diff-'));
@@ -128,6 +130,47 @@ describe('rank-one edit of layer 3 MLP output weights (" Lily" → " Tim")', () 
     expect(r.patching!.prompts.length).toBe(8);
   });
 
+  it('features: the top feature\'s statistics equal those of unbatched single-prompt encodings of A and B', async () => {
+    const B = await loadModel({ model: files.edit });
+    const top = r.features!.rows[0];
+    const d: Dictionary = { ...dict, model: {} };
+    let sumA = 0;
+    let sumB = 0;
+    let sumAbs = 0;
+    let n = 0;
+    for (const e of entries) {
+      const tokens = A.tokenizer.encode(e.prompt, { bos: true });
+      const ea = await encodePrompt(A.spec, d, tokens);
+      const eb = await encodePrompt(B.spec, d, tokens);
+      const D = ea.act[top.layer].shape[1];
+      for (let t = 1; t < tokens.length; t++) {
+        const a = ea.act[top.layer].data[t * D + top.feature];
+        const b = eb.act[top.layer].data[t * D + top.feature];
+        sumA += a;
+        sumB += b;
+        sumAbs += Math.abs(b - a);
+        n++;
+      }
+    }
+    expect(r.features!.positions).toBe(n);
+    expect(top.meanA).toBeCloseTo(sumA / n, 5);
+    expect(top.meanB).toBeCloseTo(sumB / n, 5);
+    expect(top.meanAbsChange).toBeCloseTo(sumAbs / n, 5);
+  });
+
+  it('graphs: a model against itself aligns with nothing gained, lost or re-weighted', async () => {
+    const g = await graphDiff(A.spec, A.spec, dict, A.tokenizer, { index: 0, text: NAMING[0], tokens: A.tokenizer.encode(NAMING[0], { bos: true }) }, [317, 326]);
+    expect(g.nodes.gained).toEqual([]);
+    expect(g.nodes.lost).toEqual([]);
+    expect([g.edges.gained, g.edges.lost, g.edges.reweighted.length, g.influenceShift.length]).toEqual([0, 0, 0, 0]);
+    expect(g.nodes.common).toBe(g.graphA.nodes.length);
+    // Alignment by id: a node removed from one side is lost; an edge's weight change is a re-weighting.
+    const b = { nodes: g.graphA.nodes.slice(1), edges: g.graphA.edges.map((e, i) => (i === 0 ? { ...e, weight: e.weight + 1 } : e)).filter((e) => e.source !== g.graphA.nodes[0].id && e.target !== g.graphA.nodes[0].id) };
+    const al = alignGraphs(g.graphA, b);
+    expect(al.nodes.lost).toEqual([g.graphA.nodes[0].id]);
+    expect(al.nodes.gained).toEqual([]);
+  });
+
   it('features and graphs: features downstream of the edit change; the graph pair of the top prompt differs', () => {
     const f = r.features!.rows;
     expect(f.length).toBeGreaterThan(0);
@@ -155,6 +198,17 @@ describe('perturbation of layer 1 attention output weights', () => {
     expect(r.weights!.components[0].id).toBe('blocks.1.attn');
     expect(r.weights!.tensors[0].name).toBe(PERTURBED);
     expect(r.weights!.tensors[0].relChange).toBeCloseTo(0.5, 1);
+    // Independent: ‖ΔW‖/‖W‖ in float64 from the two files' tensors.
+    const B = await loadModel({ model: files.attn });
+    const wa = A.spec.weights.get(PERTURBED)!.data;
+    const wb = B.spec.weights.get(PERTURBED)!.data;
+    let dd = 0;
+    let aa = 0;
+    for (let i = 0; i < wa.length; i++) {
+      dd += (wb[i] - wa[i]) ** 2;
+      aa += wa[i] ** 2;
+    }
+    expect(r.weights!.tensors[0].relChange).toBeCloseTo(Math.sqrt(dd / aa), 5);
     expect(r.weights!.tensors[0].rank).toMatchObject({ rank: 12, atLeast: true });
     expect(r.outputs.maxKl).toBeGreaterThan(0);
     const c = r.patching!.components;
