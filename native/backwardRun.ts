@@ -225,7 +225,13 @@ export async function runBackward(spec: ModelSpec, dict: Dictionary, ctx: Backwa
     } else if (dict.inputHook === 'ln2.hook_normalized') {
       rms = ctx.s2[l][p]; // GemmaScope: reads x / RMS, no gain
     }
-    for (let j = 0; j < d; j++) vecT[j * B + b] = (batch.vec[b * d + j] * (gain ? gain[j] : 1)) / rms;
+    // LayerNorm read points also centre: ∂(v·LN(x))/∂x = P·(v ⊙ gain) / s, P = I − 11ᵀ/d.
+    let mean = 0;
+    if (spec.config.norm === 'layer' && (l >= L || dict.inputHook !== 'hook_resid_mid')) {
+      for (let j = 0; j < d; j++) mean += batch.vec[b * d + j] * (gain ? gain[j] : 1);
+      mean /= d;
+    }
+    for (let j = 0; j < d; j++) vecT[j * B + b] = (batch.vec[b * d + j] * (gain ? gain[j] : 1) - mean) / rms;
     let m = masks.get(l);
     if (!m) masks.set(l, (m = new Float32Array(Tp * B)));
     m[p * B + b] = 1;

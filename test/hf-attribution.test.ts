@@ -1,6 +1,7 @@
 /**
  * Attribution on Hugging Face families (tiny Gemma-2: sandwich norms, soft-caps, sliding windows, (1 + w) gains,
- * GeGLU; tiny Qwen3: q/k norms, BF16 weights, untied head) with random transcoders: the same intervention check
+ * GeGLU; tiny Qwen3: q/k norms, BF16 weights, untied head; Qwen2 biases; Llama-3 RoPE; GPT-2 LayerNorm) with random
+ * transcoders: the same intervention check
  * as test/attribution.test.ts (circuit-tracer §9.1). With patterns, every norm scale (ln1, ln2, Gemma's ln1_post /
  * ln2_post, ln_final) and the MLP outputs frozen (skip paths live), adding a source's vector through the FORWARD
  * program's intervention path moves every target by exactly its adjacency column. Logit targets are pre-soft-cap
@@ -40,6 +41,10 @@ const cases: Case[] = [
   { name: 'tiny Gemma-2, CLT (JumpReLU, hook_resid_mid)', fixture: 'tiny-gemma2', targets: { kind: 'salient' }, dict: (s) => dictFor(s, { D: 48, kind: 'clt', activation: { kind: 'jumprelu' } }, 13, 'hook_resid_mid') },
   { name: 'tiny Qwen3 (BF16), TopK PLT with skip, token targets', fixture: 'tiny-qwen3', targets: { kind: 'tokens', tokens: [7, 11, 13] }, dict: (s) => dictFor(s, { D: 64, kind: 'plt', activation: { kind: 'topk', k: 6 }, skip: true }, 14) },
   { name: 'tiny Qwen3, ReLU PLT, salient logits', fixture: 'tiny-qwen3', targets: { kind: 'salient' }, dict: (s) => dictFor(s, { D: 64, kind: 'plt', activation: { kind: 'relu' } }, 15) },
+  { name: 'tiny Qwen2 (q/k/v biases), JumpReLU PLT with skip', fixture: 'tiny-qwen2', targets: { kind: 'salient' }, dict: (s) => dictFor(s, { D: 64, kind: 'plt', activation: { kind: 'jumprelu' }, skip: true }, 16) },
+  { name: 'tiny Llama (llama3 RoPE, untied), CLT', fixture: 'tiny-llama', targets: { kind: 'tokens', tokens: [3, 30] }, dict: (s) => dictFor(s, { D: 48, kind: 'clt', activation: { kind: 'jumprelu' } }, 17, 'hook_resid_mid') },
+  { name: 'tiny GPT-2 (LayerNorm, biases, learned positions), ReLU PLT with skip', fixture: 'tiny-gpt2', targets: { kind: 'salient' }, dict: (s) => dictFor(s, { D: 64, kind: 'plt', activation: { kind: 'relu' }, skip: true }, 18) },
+  { name: 'tiny GPT-2, TopK PLT reading ln2.hook_normalized with skip, contrast', fixture: 'tiny-gpt2', targets: { kind: 'contrast', a: 4, b: 8 }, dict: (s) => dictFor(s, { D: 64, kind: 'plt', activation: { kind: 'topk', k: 8 }, skip: true }, 19, 'ln2.hook_normalized') },
 ];
 
 describe.each(cases)('attribution: $name', ({ fixture, dict: makeDict, targets }) => {

@@ -66,8 +66,9 @@ export function backwardOutputLayers(top: number, L: number): number[] {
 export function supportsBackward(dict: Dictionary, spec?: ModelSpec): string | null {
   if (dict.outputHook !== 'hook_mlp_out') return `the dictionary writes ${dict.outputHook}; attribution supports hook_mlp_out`;
   if (!INPUT_HOOKS.includes(dict.inputHook)) return `the dictionary reads ${dict.inputHook}; attribution supports ${INPUT_HOOKS.join(', ')}`;
-  // LayerNorm's centring would have to be folded into every read and write of the residual: not done yet.
-  if (spec && spec.config.norm !== 'rms') return `attribution supports RMSNorm models; ${spec.config.family} uses ${spec.config.norm} norm`;
+  if (spec && (dict.dModel !== spec.config.dModel || dict.nLayers !== spec.config.nLayers)) {
+    return `the dictionary has ${dict.nLayers} layers of width ${dict.dModel}, the model ${spec.config.nLayers} of width ${spec.config.dModel}`;
+  }
   return null;
 }
 
@@ -86,14 +87,23 @@ function foldRows(w: Tensor, gain: Tensor): Tensor {
   return t;
 }
 
-/** W scaled column-wise by a gain: (x·W) ⊙ gain = x·(W ⊙ gain). Memoized per tensor pair. */
-function foldGain(w: Tensor, gain: Tensor): Tensor {
-  let byGain = folded.get(w) as (Tensor & { gain?: Tensor }) | undefined;
-  if (byGain && byGain.gain === gain) return byGain;
+/**
+ * W scaled column-wise by a gain: (x·W) ⊙ gain = x·(W ⊙ gain). With `centre` (LayerNorm, whose frozen map is
+ * x ↦ P·x / s with P = I − 11ᵀ/d), each row is also demeaned: W·diag(gain)·P. Memoized per tensor pair.
+ */
+function foldGain(w: Tensor, gain: Tensor | null, centre = false): Tensor {
+  const key = gain ?? w;
+  let byGain = folded.get(w) as (Tensor & { gain?: Tensor; centre?: boolean }) | undefined;
+  if (byGain && byGain.gain === key && byGain.centre === centre) return byGain;
   const [rows, cols] = w.shape;
   const data = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = w.data[r * cols + c] * gain.data[c];
-  byGain = Object.assign({ data, shape: [rows, cols] }, { gain });
+  for (let r = 0; r < rows; r++) {
+    let mean = 0;
+    for (let c = 0; c < cols; c++) mean += (data[r * cols + c] = w.data[r * cols + c] * (gain ? gain.data[c] : 1));
+    mean /= cols;
+    if (centre) for (let c = 0; c < cols; c++) data[r * cols + c] -= mean;
+  }
+  byGain = Object.assign({ data, shape: [rows, cols] }, { gain: key, centre });
   folded.set(w, byGain);
   return byGain;
 }
@@ -138,6 +148,8 @@ export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: num
   // The skip path goes through the frozen ln2 RMS when the dictionary reads a normalized input.
   const throughLn2 = readsMlpIn || dict.inputHook === 'ln2.hook_normalized';
   const sandwich = !!cfg.sandwichNorms;
+  // LayerNorm (GPT-2): the frozen norm also centres its input, folded into the weights that read it.
+  const layerNorm = cfg.norm === 'layer';
   const tgtVec = g.input('tgt_vec', 'float32', [d, 1, 'B']);
   const emb = g.input('emb', 'float32', [d, 'T', 1]);
   const masks = new Map<number, Value>();
@@ -170,7 +182,7 @@ export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: num
     if (skip && grad) {
       // The skip path reads x_l: through it, then through the frozen ln2 when x_l is the MLP input. The ln2
       // RMS is per position, so it scales the skip's input: W·(g ⊙ 1/RMS) = (W·g) ⊙ 1/RMS.
-      const w = readsMlpIn ? foldGain(skip, tensorOf(W.ln2(l))) : skip;
+      const w = throughLn2 && (readsMlpIn || layerNorm) ? foldGain(skip, readsMlpIn ? tensorOf(W.ln2(l)) : null, layerNorm) : skip;
       const x = throughLn2 ? g.mul(grad, g.input(backwardIO.s2(l), 'float32', [1, 'N'])) : grad; // Mul: cheaper than Div
       grad = gemmT(g.external(`skip.${l}`, w), x, grad);
     }
@@ -200,7 +212,7 @@ export function buildBackwardProgram(spec: ModelSpec, dict: Dictionary, top: num
       const gz = g.reshape(gemmT(wo, postScaled(grad)), zShape); // [K, dh, G·T, B]
       gv = g.reshape(g.matMul(patT, gz), [K * dh, -1]); // [K, 1, T, G·T] × [K, dh, G·T, B]: the group sums here
     }
-    grad = gemmT(g.external(`wv_g1.${l}`, foldGain(tensorOf(W.wv(l)), tensorOf(W.ln1(l)))), gv, grad!);
+    grad = gemmT(g.external(`wv_g1.${l}`, foldGain(tensorOf(W.wv(l)), tensorOf(W.ln1(l)), layerNorm)), gv, grad!);
   }
   // Tokens: ⟨∂/∂embed[p], embed[p]⟩, as one more [T, 1, B] block.
   blocks.push(g.op('ReduceSum', [g.mul(g.reshape(grad!, shape3), emb), g.constI64([0])], { keepdims: 1 })); // [1, T, B]
