@@ -24,6 +24,14 @@ describe('cwb on HF folders', () => {
     expect(worstRatio(got.logits.flat(), flat(c.logits), 1e-4, 1e-4)).toBeLessThanOrEqual(1);
   });
 
+  it('generate --ids on stories260K-hf with the llama2.c tokenizer continues as the reference', () => {
+    const tok = path.join(packageRoot, 'assets', 'models', 'stories260K', 'tok512.bin');
+    const r = cwb('generate', '--model', hfFixtureDir('stories260K-hf'), '--tokenizer', tok, '--ids', '1,403,407', '--steps', '20', '--temperature', '0');
+    const ref = readExpected('stories260K-hf').greedy_200_from_bos!.text;
+    expect(r.stdout.trimEnd()).toBe(ref.slice(0, r.stdout.trimEnd().length));
+    expect(r.stdout.length).toBeGreaterThan(40);
+  });
+
   it('--prompt without a tokenizer asks for --ids (exit 2, one line)', () => {
     const r = cwb('logits', '--model', hfFixtureDir('tiny-llama'), '--prompt', 'hi');
     expect(r.code).toBe(2);

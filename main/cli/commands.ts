@@ -17,6 +17,7 @@ export async function cmdGenerate(argv: string[], out: Out): Promise<number> {
   const { values } = parseCommandArgs('generate', argv, {
     ...modelOptions,
     prompt: { type: 'string' },
+    ids: { type: 'string' },
     steps: { type: 'string' },
     temperature: { type: 'string' },
     'top-p': { type: 'string' },
@@ -28,8 +29,10 @@ export async function cmdGenerate(argv: string[], out: Out): Promise<number> {
   // llama2.c seeds from the clock when no seed is given.
   const seed = values.seed === undefined ? BigInt(Math.floor(Date.now() / 1000)) : BigInt(intOption('seed', values.seed, 0, 0));
   const { spec, tokenizer } = await loadModel(values);
+  if (values.prompt !== undefined && values.ids !== undefined) throw new UserError('generate: give --prompt TEXT or --ids 1,15,27, not both');
   await generate(spec, tokenizer, {
     prompt: values.prompt ?? '',
+    ...(values.ids !== undefined && { promptIds: idsOption(values.ids, spec.config.vocabSize) }),
     steps,
     temperature,
     topP,

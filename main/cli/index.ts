@@ -7,7 +7,7 @@ import { cmdGenerate, cmdInfo, cmdLogits, type Out } from './commands';
 
 const HELP = `cwb — Circuit Workbench command line (embedded stories260K model unless --model PATH)
 
-  cwb generate [--prompt TEXT] [--steps N] [--temperature T] [--top-p P] [--seed S]
+  cwb generate [--prompt TEXT | --ids 1,15] [--steps N] [--temperature T] [--top-p P] [--seed S]
   cwb logits (--prompt TEXT | --ids 1,15,27) [--json]
   cwb info [--json]
   cwb import DIR [--prompt-length 32] [--dict DIR …] [--json]   (check a Hugging Face model folder)

@@ -11,6 +11,8 @@ import { makeSampler, type SamplerOptions } from './sampler';
 
 export interface GenerateOptions extends SamplerOptions {
   readonly prompt: string;
+  /** Raw prompt token ids (BOS included when wanted) instead of `prompt`: for models without a tokenizer. */
+  readonly promptIds?: readonly number[];
   /** Total positions including the prompt, clamped to the context (0 = the whole context), as run.c does. */
   readonly steps: number;
   /** Called with each printable piece as it is produced. */
@@ -33,7 +35,8 @@ export async function nextTokenLogits(spec: ModelSpec, ids: readonly number[]): 
 export async function generate(spec: ModelSpec, tok: Tokenizer, opts: GenerateOptions): Promise<GenerateResult> {
   const ctx = spec.config.maxSeqLen;
   const steps = opts.steps <= 0 || opts.steps > ctx ? ctx : opts.steps;
-  const prompt = tok.encode(opts.prompt, { bos: true });
+  const prompt = opts.promptIds ? [...opts.promptIds] : tok.encode(opts.prompt, { bos: true });
+  if (prompt.length === 0) throw new UserError('the prompt has no tokens');
   if (prompt.length > ctx) {
     throw new UserError(`the prompt is ${prompt.length} tokens long but the model's context is ${ctx} tokens: shorten it`);
   }
