@@ -40,12 +40,15 @@ describe('cwb diff', () => {
   it('writes a schema-valid JSON report and a self-contained, escaped HTML report', () => {
     const out = path.join(tmp, 'r.json');
     const html = path.join(tmp, 'r.html');
-    const r = cwb('diff', '--base', embeddedModelPath, '--candidate', edit, '--prompts', suite, '--out', out, '--html', html, '--graph-prompts', '1');
+    const r = cwb('diff', '--base', embeddedModelPath, '--candidate', edit, '--prompts', suite, '--out', out, '--html', html, '--graph-prompts', '1', '--graph-at', '8');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/weights: blocks\.3\.mlp relative change/);
     expect(r.stdout).toMatch(/top tensor blocks\.3\.mlp\.W_out .*rank 1\n/);
     expect(r.stdout).toMatch(/patching: blocks\.3\.hook_mlp_out reproduces 100\.0%/);
     const report = diffReportSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
+    // The most affected prompt's graph pair, and the one asked for (suite line 8, a control prompt).
+    expect(report.graphs!.map((g) => g.prompt)).toEqual([report.outputs.prompts[0].index, 7]);
+    expect(report.graphs![1].text).toBe(CONTROLS[1]);
     const named = report.outputs.prompts.filter((p) => p.target);
     expect(named.every((p) => p.target!.text === ' Lily' && p.target!.pB < p.target!.pA)).toBe(true);
     const text = readFileSync(html, 'utf8');
@@ -96,6 +99,7 @@ describe('cwb diff', () => {
     [['--base', embeddedModelPath, '--candidate', embeddedModelPath, '--prompts', 'nope.txt', '--out', 'r.json'], /suite file not found/],
     [['--base', embeddedModelPath, '--candidate', 'missing.bin', '--prompts', 'SUITE', '--out', 'r.json'], /model file not found/],
     [['--base', embeddedModelPath, '--candidate', embeddedModelPath, '--prompts', 'SUITE', '--out', 'r.txt'], /should end in \.json/],
+    [['--base', embeddedModelPath, '--candidate', embeddedModelPath, '--prompts', 'SUITE', '--out', 'r.json', '--graph-at', '99'], /graph prompt 99 is not in the suite/],
   ])('bad input %#: one line, exit 2', (args, re) => {
     const r = cwb('diff', ...args.map((a) => (a === 'SUITE' ? suite : a)));
     expect(r.code).toBe(2);

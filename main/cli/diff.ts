@@ -49,6 +49,7 @@ export async function cmdDiff(argv: string[], out: Out): Promise<number> {
     html: { type: 'string' },
     'patch-prompts': { type: 'string' },
     'graph-prompts': { type: 'string' },
+    'graph-at': { type: 'string' },
     'feature-rows': { type: 'string' },
   });
   if (!values.base || !values.candidate) throw new UserError('diff: --base MODEL and --candidate MODEL are required');
@@ -60,6 +61,7 @@ export async function cmdDiff(argv: string[], out: Out): Promise<number> {
     patchPrompts: intOption('patch-prompts', values['patch-prompts'], 8, 0),
     graphPrompts: intOption('graph-prompts', values['graph-prompts'], 2, 0),
     featureRows: intOption('feature-rows', values['feature-rows'], 30, 0),
+    graphAt: values['graph-at'] === undefined ? [] : values['graph-at'].split(',').map((x) => intOption('graph-at', x.trim(), 1, 1) - 1),
   };
   const suiteFile = readSuite(values.prompts);
   const entries = parseSuiteText(suiteFile.text, suiteFile.name);

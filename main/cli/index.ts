@@ -21,7 +21,7 @@ const HELP = `cwb — Circuit Workbench command line (embedded stories260K model
   cwb explain (--prompt TEXT | --ids 1,15) [trace options] [--test "ablate 3:517:5 => p( Lily) drops >= 50%" …] --out FILE.circuit.json
   cwb verify FILE.circuit.json [--model PATH] [--dict DIR] [--json]     (exit 0 holds, 1 a test fails, 2 bad input)
   cwb diff --base A.bin --candidate B.bin --prompts SUITE.txt|.jsonl --out REPORT.json [--html REPORT.html]
-            [--dict DIR] [--explanations DIR] [--patch-prompts 8] [--graph-prompts 2] [--feature-rows 30]
+            [--dict DIR] [--explanations DIR] [--patch-prompts 8] [--graph-prompts 2] [--graph-at 1,5] [--feature-rows 30]
   cwb dict train --out DIR [--corpus FILE | --tokens N --seed S] [--features D] [--k K] [--steps N] [--no-skip]
   cwb dict eval --dict DIR [--corpus FILE | --tokens N --seed S] [--json]
   cwb dict index --dict DIR [--corpus FILE | --tokens N --seed S] [--top-k 12]

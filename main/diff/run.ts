@@ -7,6 +7,7 @@ import { DIFF_FORMAT_VERSION, diffReportSchema, type DiffReport, type GraphDiff 
 import type { Dictionary } from '../../shared/dictionary';
 import { parameterCount, type ModelSpec } from '../../shared/model';
 import { APP } from '../explain/build';
+import { UserError } from '../errors';
 import { checkComparable, type Side } from './comparable';
 import { lastLogits } from './batch';
 import { outputsLevel } from './outputs';
@@ -22,6 +23,8 @@ export interface DiffOptions {
   readonly patchPrompts?: number;
   /** Prompts whose graph pair goes into the report (the most affected ones). */
   readonly graphPrompts?: number;
+  /** Suite indices (0-based) whose graph pairs go into the report as well, changed or not. */
+  readonly graphAt?: readonly number[];
   readonly featureRows?: number;
   readonly rankProbes?: number;
   readonly graph?: GraphSettings;
@@ -64,6 +67,7 @@ export async function runDiff(input: DiffInput): Promise<DiffReport> {
   const suite = tokenizeSuite(input.suite.entries, A.tokenizer, A.spec.config.vocabSize, ctx, input.suite.name);
   const tokens = suite.prompts.map((p) => p.tokens);
   const n = tokens.length;
+  for (const i of o.graphAt ?? []) if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new UserError(`graph prompt ${i + 1} is not in the suite (1…${n})`);
 
   progress('weights', 0, 1);
   const weights = full ? await timed('weights', () => diffWeights(A.spec, B.spec, { probes: o.rankProbes, signal })) : null;
@@ -85,7 +89,8 @@ export async function runDiff(input: DiffInput): Promise<DiffReport> {
 
   let graphs: GraphDiff[] | null = null;
   if (dict) {
-    const chosen = affected.slice(0, o.graphPrompts ?? 2);
+    const byIndex = new Map(outputs.prompts.map((p) => [p.index, p]));
+    const chosen = [...new Set([...affected.slice(0, o.graphPrompts ?? 2), ...(o.graphAt ?? []).map((i) => byIndex.get(i)!)])];
     graphs = await timed('graphs', async () => {
       const out: GraphDiff[] = [];
       for (const [i, p] of chosen.entries()) {
