@@ -12,7 +12,8 @@ import { modelHookNames } from '../shared/hooks';
 import { floatToHalf, halfToFloat } from '../main/dictionary/halfFloat';
 import { runForward } from '../native/forwardRun';
 import { maxAbsDiff } from './helpers';
-import { hfFixtureDir } from './hfFixtures';
+import { flat, hfFixtureDir, readExpected, worstRatio } from './hfFixtures';
+import { runLens } from '../native/lensRun';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'cwb-hf-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -106,6 +107,18 @@ describe('F16 storage', () => {
     const wte = tensors.get('transformer.wte.weight')!.data;
     const got = a.weights.get('embed.W_E')!.data;
     for (let i = 0; i < wte.length; i += 97) expect(got[i]).toBe(halfToFloat(floatToHalf(wte[i])));
+  });
+});
+
+describe.each(['tiny-gpt2', 'tiny-gemma2'])('%s: logit lens', (name) => {
+  it('of the last residual stream equals the model logits (LayerNorm / soft-cap included)', async () => {
+    const spec = loadHfModel(hfFixtureDir(name));
+    const c = readExpected(name).cases[1];
+    const L = spec.config.nLayers;
+    const out = await runForward(spec, { tokens: [c.input_ids], outputs: ['logits', `blocks.${L - 1}.hook_resid_post`] });
+    const lens = await runLens(spec, out.get(`blocks.${L - 1}.hook_resid_post`)!, { withLogits: true });
+    expect(maxAbsDiff(lens.logits!, out.get('logits')!.data)).toBeLessThan(1e-5);
+    expect(worstRatio(lens.logits!, flat(c.logits), 1e-4, 1e-4)).toBeLessThanOrEqual(1);
   });
 });
 

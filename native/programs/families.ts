@@ -90,3 +90,17 @@ export function notPlainLlama(spec: ModelSpec): string | null {
   const found = extras.filter(([has]) => has).map(([, what]) => what);
   return found.length ? `${c.family} model with ${found.join(', ')}` : null;
 }
+
+/**
+ * Logits from residual-stream vectors through the family's final norm (RMSNorm, or LayerNorm with bias), the
+ * unembedding and the final soft-cap: the same ops in the same order as the forward program's last step, so a
+ * program using it reproduces the model's logits exactly.
+ */
+export function finalLogits(g: GraphBuilder, spec: ModelSpec, w: { weight(name: string): Value; linear(x: Value, name: string): Value }, x: Value): Value {
+  const cfg = spec.config;
+  const centred = normCentre(g, cfg, x);
+  let y = g.mul(g.div(centred, normScale(g, centred, g.scalarF(cfg.normEps))), w.weight(W.lnFinal));
+  if (spec.weights.has(W.lnFinalBias)) y = g.add(y, w.weight(W.lnFinalBias));
+  const logits = w.linear(y, W.unembed);
+  return cfg.finalSoftcap !== undefined ? softcap(g, logits, cfg.finalSoftcap) : logits;
+}

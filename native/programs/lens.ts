@@ -8,9 +8,9 @@
  * tokens with a strictly larger logit; 0 = top), the entropy in nats, and optionally the logits.
  */
 import type { ModelSpec } from '../../shared/model';
-import { weightNames as W } from '../../shared/model';
 import { GraphBuilder, type BuiltProgram, type Value } from '../onnx/builder';
-import { rmsNormGain, weightAccess } from './llamaParts';
+import { weightAccess } from './llamaParts';
+import { finalLogits } from './families';
 
 export const lensOutputs = ['top_probs', 'top_ids', 'target_prob', 'target_rank', 'entropy'] as const;
 
@@ -21,7 +21,8 @@ export function buildLensProgram(spec: ModelSpec, opts: { readonly withLogits: b
   const x = g.input('resid', 'float32', ['N', 'T', cfg.dModel]);
   const target = g.input('target', 'int64', [1]);
   const k = g.input('k', 'int64', [1]);
-  const logits = linear(rmsNormGain(g, x, weight(W.lnFinal), g.scalarF(cfg.normEps)), W.unembed);
+  // The family's final norm (LayerNorm for GPT-2) and Gemma-2's final soft-cap, as the forward program does.
+  const logits = finalLogits(g, spec, { weight, linear }, x);
   const logp = g.op('LogSoftmax', [logits], { axis: -1 });
   const probs = g.op('Exp', [logp]);
   const [topP, topI] = g.opN('TopK', [probs, k], 2, { axis: -1, largest: 1, sorted: 1 });
