@@ -17,6 +17,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   diff: benchDiff,
   // Needs the built renderer and Debian's Chromium; loaded only when it runs.
   ui: async () => (await import('./ui')).benchUi(),
+  monitor: async () => (await import('./monitor')).benchMonitor(),
   // Writes a ~2.5 GB random Llama-3.2-1B-shaped folder to the temp dir; not part of the default run.
   hf: async () => (await import('./hf')).benchHf(),
 };

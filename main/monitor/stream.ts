@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import type { StreamItem } from '../../shared/labeled';
 import type { MonitorResultLine } from '../../shared/monitor';
 import { itemTokens, parseStreamLine, type ItemContext } from '../probe/data';
 import type { MonitorScorer } from './scorer';
@@ -22,6 +23,8 @@ export interface StreamOptions {
   readonly signal?: AbortSignal;
   /** After each batch: items and alerts so far. */
   readonly onProgress?: (items: number, alerts: number) => void;
+  /** Every item's result with the item itself (e.g. to keep the flagged ones' text). */
+  readonly onItem?: (result: MonitorResultLine, item: StreamItem) => void;
 }
 
 export interface StreamSummary {
@@ -53,7 +56,7 @@ export async function monitorStream(
   const t0 = performance.now();
   let items = 0;
   let flagged = 0;
-  let batch: { line: number; id?: string | number; ids: number[] }[] = [];
+  let batch: { line: number; id?: string | number; ids: number[]; item: StreamItem }[] = [];
   let batchTokens = 0;
 
   const flush = async () => {
@@ -72,10 +75,9 @@ export async function monitorStream(
         }
       });
       if (hit.length) flagged++;
-      if (!opts.alertsOnly || hit.length) {
-        const line: MonitorResultLine = { line: b.line, ...(b.id !== undefined ? { id: b.id } : {}), scores: s, alerts: hit };
-        text += JSON.stringify(line) + '\n';
-      }
+      const line: MonitorResultLine = { line: b.line, ...(b.id !== undefined ? { id: b.id } : {}), scores: s, alerts: hit };
+      if (!opts.alertsOnly || hit.length) text += JSON.stringify(line) + '\n';
+      opts.onItem?.(line, b.item);
     });
     items += batch.length;
     batch = [];
@@ -94,7 +96,7 @@ export async function monitorStream(
       if (!item) continue;
       const ids = itemTokens(item, ctx, where);
       if (batch.length && (batch.length >= maxItems || batchTokens + ids.length > maxTokens)) await flush();
-      batch.push({ line: lineNo, ...(item.id !== undefined ? { id: item.id } : {}), ids });
+      batch.push({ line: lineNo, ...(item.id !== undefined ? { id: item.id } : {}), ids, item });
       batchTokens += ids.length;
     }
     await flush();

@@ -24,6 +24,7 @@ import { useExport } from '../present/context';
 import { ExportDialog } from '../present/ExportDialog';
 import { PresentationHeader, usePresentationEffects } from '../present/Presentation';
 import { DiffLauncher } from '../diff/DiffLauncher';
+import { LensLauncher } from '../lens/LensLauncher';
 
 export function App({ transport }: { readonly transport: Transport }) {
   useShortcuts();
@@ -62,6 +63,7 @@ export function App({ transport }: { readonly transport: Transport }) {
       {exportDialog && <ExportDialog format={exportDialog} />}
       {helpOpen && <HelpOverlay />}
       {!presentation && <DiffLauncher client={transport.client} />}
+      {!presentation && <LensLauncher client={transport.client} />}
       <Toasts />
     </div>
   );
