@@ -102,7 +102,7 @@ export async function featuresLevel(a: ModelSpec, b: ModelSpec, dict: Dictionary
     for (const [i, r] of top.entries()) {
       try {
         const c = featureCard(o.dictDir, tok, r.layer, r.feature);
-        const contexts = c.topContexts.slice(0, 3).map((x) => x.tokens.map((t, k) => (k === x.maxIndex ? `[${t.text}]` : t.text)).join(''));
+        const contexts = c.topContexts.slice(0, 3).map((x) => x.tokens.map((t, k) => (k === x.maxIndex ? `[${t.text}]` : t.text)).join('').replace(/\r?\n/g, '⏎'));
         top[i] = { ...r, card: { frequency: c.frequency, contexts } };
       } catch {
         break; // no feature index: the rows stay without cards

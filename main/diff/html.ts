@@ -28,6 +28,7 @@ const num = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 1e4 || (Math.ab
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const td = (s: string, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(s)}</td>`;
 const tdNum = (x: number) => td(num(x), 'num');
+const tdInt = (x: number) => td(x.toLocaleString('en-US'), 'num');
 const tdCode = (s: string) => `<td><code>${escapeHtml(s)}</code></td>`;
 
 function table(head: readonly string[], rows: readonly string[][], empty: string): string {
@@ -86,20 +87,23 @@ export function renderDiffHtml(r: DiffReport): string {
     `<h1>${escapeHtml(title)}</h1>`,
     `<p class="meta">${escapeHtml(r.createdAt)} · ${escapeHtml(r.app.name)} ${escapeHtml(r.app.version)} · suite ${escapeHtml(r.suite.name)} (${r.suite.prompts} prompts, ${r.suite.tokens} tokens) · ${escapeHtml(num(r.timings.total ?? 0))} s</p>`,
     table(['', 'Name', 'Format', 'Parameters', 'sha256'], [
-      [td('Base (A)'), td(r.base.name), td(r.base.format), tdNum(r.base.parameters), tdCode(r.base.fingerprint)],
-      [td('Candidate (B)'), td(r.candidate.name), td(r.candidate.format), tdNum(r.candidate.parameters), tdCode(r.candidate.fingerprint)],
+      [td('Base (A)'), td(r.base.name), td(r.base.format), tdInt(r.base.parameters), tdCode(r.base.fingerprint)],
+      [td('Candidate (B)'), td(r.candidate.name), td(r.candidate.format), tdInt(r.candidate.parameters), tdCode(r.candidate.fingerprint)],
     ], ''),
     `<p>Comparability: <b>${r.comparability.level === 'full' ? 'full (same architecture and tokenizer)' : 'outputs only (same tokenizer, different architecture)'}</b>${r.comparability.notes.map((n) => `<br><span class="meta">${escapeHtml(n)}</span>`).join('')}</p>`,
   ];
   if (r.weights) {
     const w = r.weights;
-    parts.push('<h2>Weights</h2>', w.identical ? '<p class="pass">Every tensor is bit-identical.</p>' : '');
-    parts.push(barChart(w.components.slice(0, 12).map((c) => ({ label: c.id, value: c.relChange })), 'Relative change ‖ΔW‖/‖W‖ by component'));
-    parts.push(table(['Component', 'Relative change', '‖ΔW‖'], w.components.slice(0, 20).map((c) => [tdCode(c.id), tdNum(c.relChange), tdNum(c.absChange)]), 'No components.'));
-    parts.push(table(['Tensor', 'Shape', 'Relative change', 'max |Δ|', 'Changed entries', 'Rank of change', 'σ₁²/‖Δ‖²'], w.tensors.slice(0, 20).map((t) => [
-      tdCode(t.name), td(t.shape.join('×')), tdNum(t.relChange), tdNum(t.maxAbs), tdNum(t.changedEntries),
+    // Unchanged rows are only counted: a diff is read for what changed.
+    const comps = w.components.filter((c) => c.relChange > 0);
+    const tensors = w.tensors.filter((t) => t.changedEntries > 0);
+    parts.push('<h2>Weights</h2>', `<p class="${w.identical ? 'pass' : 'meta'}">${w.identical ? 'Every tensor is bit-identical.' : `${comps.length} of ${w.components.length} components and ${tensors.length} of ${w.tensors.length} tensors changed; the others are bit-identical.`}</p>`);
+    parts.push(barChart(comps.slice(0, 12).map((c) => ({ label: c.id, value: c.relChange })), 'Relative change ‖ΔW‖/‖W‖ by component'));
+    parts.push(table(['Component', 'Relative change', '‖ΔW‖'], comps.slice(0, 20).map((c) => [tdCode(c.id), tdNum(c.relChange), tdNum(c.absChange)]), 'No component changed.'));
+    parts.push(table(['Tensor', 'Shape', 'Relative change', 'max |Δ|', 'Changed entries', 'Rank of change', 'σ₁²/‖Δ‖²'], tensors.slice(0, 20).map((t) => [
+      tdCode(t.name), td(t.shape.join('×')), tdNum(t.relChange), tdNum(t.maxAbs), tdInt(t.changedEntries),
       td(t.rank ? `${t.rank.atLeast ? '≥ ' : ''}${t.rank.rank}` : '—', 'num'), td(t.rank ? pct(t.rank.rankOneEnergy) : '—', 'num'),
-    ]), 'No tensors.'));
+    ]), 'No tensor changed.'));
   }
   const o = r.outputs;
   parts.push('<h2>Outputs</h2>', `<p>Mean KL(A‖B) ${escapeHtml(num(o.meanKl))} nats, max ${escapeHtml(num(o.maxKl))}; top token flips on ${o.flips} of ${r.suite.prompts} prompts.</p>`);
