@@ -11,9 +11,11 @@ import { parseSafetensors, writeSafetensors } from '../main/dictionary/safetenso
 import { modelHookNames } from '../shared/hooks';
 import { floatToHalf, halfToFloat } from '../main/dictionary/halfFloat';
 import { runForward } from '../native/forwardRun';
-import { maxAbsDiff } from './helpers';
+import { maxAbsDiff, randomDictionary } from './helpers';
 import { flat, hfFixtureDir, readExpected, worstRatio } from './hfFixtures';
 import { runLens } from '../native/lensRun';
+import { createDecoder } from '../native/decodeRun';
+import { checkDictionaryFits } from '../main/dictionary/encode';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'cwb-hf-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -107,6 +109,32 @@ describe('F16 storage', () => {
     const wte = tensors.get('transformer.wte.weight')!.data;
     const got = a.weights.get('embed.W_E')!.data;
     for (let i = 0; i < wte.length; i += 97) expect(got[i]).toBe(halfToFloat(floatToHalf(wte[i])));
+  });
+});
+
+describe('KV-cache decode step on HF folders', () => {
+  it('plain Llama layouts (tiny Llama: llama3 RoPE, untied) decode to the forward logits', async () => {
+    const spec = loadHfModel(hfFixtureDir('tiny-llama'));
+    const ids = readExpected('tiny-llama').cases[1].input_ids;
+    const full = (await runForward(spec, { tokens: [ids], outputs: ['logits'] })).get('logits')!.data;
+    const dec = createDecoder(spec, 1);
+    const V = spec.config.vocabSize;
+    for (let t = 0; t < ids.length; t++) {
+      const row = await dec.step([ids[t]]);
+      expect(maxAbsDiff(row, full.subarray(t * V, (t + 1) * V)), `position ${t}`).toBeLessThan(1e-4);
+    }
+  });
+  it('other families are refused with the reason', () => {
+    expect(() => createDecoder(loadHfModel(hfFixtureDir('tiny-qwen2')), 1)).toThrow(/not a qwen2 model with biases/);
+    expect(() => createDecoder(loadHfModel(hfFixtureDir('tiny-gemma2')), 1)).toThrow(/sandwich norms/);
+  });
+});
+
+describe('dictionaries declare their hooks', () => {
+  it('a dictionary reading a hook the model lacks is refused', () => {
+    const spec = loadHfModel(hfFixtureDir('tiny-llama'));
+    const dict = { ...randomDictionary({ d: 64, L: 2, D: 8, kind: 'plt', activation: { kind: 'relu' } }), inputHook: 'ln2_post.hook_normalized' };
+    expect(() => checkDictionaryFits(spec, dict)).toThrow(/uses hook ln2_post\.hook_normalized, which model tiny-llama does not have/);
   });
 });
 
