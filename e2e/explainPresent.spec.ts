@@ -101,6 +101,8 @@ test.describe('present an explanation in the browser', () => {
       await views.getByRole('button', { name: 'Save view' }).click();
       await expect(list.locator('li')).toHaveCount(2);
       await list.getByRole('textbox', { name: 'View name' }).nth(1).fill('The “say Lily” supernode');
+      await list.locator('li').nth(1).locator('summary').click();
+      await list.locator('li').nth(1).getByRole('textbox', { name: 'View caption' }).fill('Two L4 features that push the prediction');
       await list.locator('li').nth(1).getByRole('combobox', { name: 'Test shown with the view' }).selectOption({ label: `ablate ${LABEL}` });
       // Undo / redo reach the views too.
       await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
@@ -125,6 +127,7 @@ test.describe('present an explanation in the browser', () => {
       await expect(page.getByTestId('presentation-view-name')).toHaveText('The “say Lily” supernode');
       await expect(page.getByTestId('presentation-position')).toHaveText('2 / 2');
       await expect(page.getByTestId('subgraph-figure').locator('svg')).toContainText(LABEL, { timeout: 30_000 });
+      await expect(page.getByRole('banner', { name: 'Presentation' })).toContainText('Two L4 features that push the prediction');
       const card = page.getByTestId('presented-test');
       await expect(card).toContainText(`ablate ${LABEL}`);
       await expect(card.getByRole('img', { name: 'Test result before and after' })).toBeVisible();

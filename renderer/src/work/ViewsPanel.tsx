@@ -30,6 +30,7 @@ export function ViewsPanel() {
   const tests = useWork((s) => s.history.present.tests);
   const active = useWork((s) => s.activeView);
   const display = useWork((s) => s.display);
+  const supernodes = useWork((s) => s.history.present.work.supernodes);
   if (!hasGraph) return null;
   return (
     <section className="panel views-panel" aria-label="Views">
@@ -81,6 +82,31 @@ export function ViewsPanel() {
                 </select>
                 <span className="muted" title="Thresholds">{`n ${v.nodeThreshold} · e ${v.edgeThreshold}`}</span>
               </div>
+              <details className="view-more small">
+                <summary>Caption{v.show === 'subgraph' && supernodes.length > 1 ? ', supernodes' : ''}</summary>
+                <input type="text" aria-label="View caption" placeholder="Shown under the title when presenting" value={v.caption ?? ''} onChange={(e) => a.updateView(i, { caption: e.target.value || undefined })} />
+                {v.show === 'subgraph' && supernodes.length > 1 && (
+                  <fieldset className="view-supernodes">
+                    <legend className="muted">Supernodes in the figure (none ticked: all)</legend>
+                    {supernodes.map((sn) => {
+                      const chosen = v.supernodeIds ?? [];
+                      return (
+                        <label key={sn.id}>
+                          <input
+                            type="checkbox"
+                            checked={chosen.includes(sn.id)}
+                            onChange={(e) => {
+                              const next = e.target.checked ? [...chosen, sn.id] : chosen.filter((x) => x !== sn.id);
+                              a.updateView(i, { supernodeIds: next.length > 0 ? next : undefined });
+                            }}
+                          />{' '}
+                          {sn.label || sn.id}
+                        </label>
+                      );
+                    })}
+                  </fieldset>
+                )}
+              </details>
             </li>
           ))}
         </ol>

@@ -54,7 +54,8 @@ export function createViewActions(
       return index;
     },
     renameView: (index, name) => edit(V.renameView(index, name), `view-name:${index}`),
-    updateView: (index, patch) => edit(V.updateView(index, patch)),
+    // Typing a caption is one undo step per field (as labels and notes).
+    updateView: (index, patch) => edit(V.updateView(index, patch), `view:${index}:${Object.keys(patch).sort().join(',')}`),
     moveView: (index, by) => {
       edit(V.moveView(index, by));
       const a = get().activeView;
