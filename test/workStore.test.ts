@@ -227,10 +227,14 @@ describe('work store on the real engine', () => {
     expect(kinds.filter((k) => k === 'token')).toHaveLength(g.tokens.length);
     expect(kinds).toContain('logit');
     expect(stats.groups.find((x) => x.id === f3.id)).toBeDefined();
-    // Cached: asking again does not call the engine again.
-    const calls = client.of('subgraph.stats').length;
+    // Cached: asking again, or after renaming the supernode, does not call the engine again (the label follows).
+    // (The figure's requests are the ones with the prompt's tokens in them; the pane's own stats follow the rename.)
+    const figureCalls = () => client.of('subgraph.stats').filter((c) => (c.params as { nodes: number[] }).nodes.length > 3).length;
+    const calls = figureCalls();
     await a.figureStats();
-    expect(client.of('subgraph.stats').length).toBe(calls);
+    a.renameSupernode('sn1', 'renamed pair');
+    expect((await a.figureStats())!.groups[0].label).toBe('renamed pair');
+    expect(figureCalls()).toBe(calls);
     // Only the chosen supernode (the loose pinned node stays).
     const only = (await a.figureStats(['nope']))!;
     expect(only.groups.some((x) => x.kind === 'supernode')).toBe(false);

@@ -114,13 +114,14 @@ export function createExporter(deps: ExporterDeps): Exporter {
       const prompt = g ? `“${g.prompt.length > 70 ? `${g.prompt.slice(0, 69)}…` : g.prompt}”` : '';
       return v ? `${v.name} — ${prompt}` : prompt;
     };
-    const figureSvg = async (): Promise<string | null> => {
+    /** The subgraph figure: the applied view's supernode choice, or (for the report) the whole subgraph. */
+    const figureSvg = async (whole = false): Promise<string | null> => {
       const g = main.getState().graph;
       const w = work.getState();
       if (!g) return null;
-      const stats = await w.actions.figureStats(activeView()?.supernodeIds);
+      const stats = await w.actions.figureStats(whole ? undefined : activeView()?.supernodeIds);
       if (!stats) return null;
-      return subgraphFigure({ graph: g, stats, nodeLabels: w.history.present.work.nodeLabels, featureLabels: w.featureLabels, title: title() }).svg;
+      return subgraphFigure({ graph: g, stats, nodeLabels: w.history.present.work.nodeLabels, featureLabels: w.featureLabels, title: whole ? 'Subgraph' : title() }).svg;
     };
     const graphSvg = (): string | null => {
       const scene = graphHandle()?.scene();
@@ -155,7 +156,7 @@ export function createExporter(deps: ExporterDeps): Exporter {
           let r: { path: string; bytes: number };
           if (format === 'html') {
             // The report's figure: the labelled subgraph when there is one, else the graph as shown.
-            const svg = (await figureSvg()) ?? graphSvg() ?? '';
+            const svg = (await figureSvg(true)) ?? graphSvg() ?? '';
             const content = explanationContent(m.graph.graphId, w.history.present, m.nodeThreshold, m.edgeThreshold, w.testResults);
             r = await client.call('report.export', { path, content, figureSvg: svg, testResults: { ...w.testResults } });
           } else {

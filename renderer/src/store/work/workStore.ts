@@ -330,7 +330,8 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
         const inGroups = new Set(idx(sns.flatMap((x) => x.nodeIds)));
         const nodes = [...new Set([...idx(loose), ...figureExtraNodes(g)])].filter((i) => !inGroups.has(i));
         const params = { graphId: g.graphId, nodes, supernodes: sns.map((x) => ({ id: x.id, label: x.label, nodes: idx(x.nodeIds) })).filter((x) => x.nodes.length > 0) };
-        const key = JSON.stringify(params);
+        // Labels do not change the numbers: typing a supernode label reuses the cached stats, relabelled.
+        const key = JSON.stringify({ ...params, supernodes: params.supernodes.map((x) => ({ id: x.id, nodes: x.nodes })) });
         if (figureCache?.key !== key) {
           const stats = client.call('subgraph.stats', params);
           figureCache = { key, stats };
@@ -338,7 +339,9 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
             if (figureCache?.key === key) figureCache = null;
           });
         }
-        return figureCache.stats;
+        const stats = await figureCache.stats;
+        const label = new Map(params.supernodes.map((x) => [x.id, x.label]));
+        return { ...stats, groups: stats.groups.map((x) => (x.kind === 'supernode' && label.has(x.id) ? { ...x, label: label.get(x.id)! } : x)) };
       },
     };
     Object.assign(actions, createViewActions(get, set, edit, main));
