@@ -7,13 +7,13 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ApiClient, GraphNode, GraphSummary, HostBridge } from '../../../../shared/api';
 import type { FeatureLabels, InterventionRunResult, RecoveryEntry, SubgraphStats, TestRunResult } from '../../../../shared/apiExplain';
-import { figureExtraNodes } from '../../present/figure';
 import type { CausalTest, Expectation } from '../../../../shared/explanation';
 import type { InterventionRequest } from '../../../../shared/intervention';
 import { debounce, errorMessage, isCancelled } from '../helpers';
 import type { WorkbenchStore } from '../store';
 import { buildIntervention, explanationContent, explanationFileName, explanationPath, logitNodes, logitToken, nodeIndexById, type InterventionDraft } from './build';
 import * as M from './model';
+import { createFigureStats } from './figureStats';
 import { createViewActions, type ViewActions, type ViewSlice } from './viewActions';
 import { detachTest } from './views';
 
@@ -111,7 +111,7 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
   let expectedGraph: string | null = null;
   let statsSeq = 0;
   let runSeq = 0;
-  let figureCache: { key: string; stats: Promise<SubgraphStats> } | null = null;
+  const figureStats = createFigureStats(client);
 
   const store = createStore<WorkState>()((set, get) => {
     const notify = (kind: 'error' | 'info', m: string) => main.getState().actions.notify(kind, m);
@@ -316,33 +316,7 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
         }
       },
       dismissRecovery: () => set({ recovery: [] }),
-      figureStats: async (supernodeIds) => {
-        const g = graph();
-        const w = get().history.present.work;
-        if (!g) return null;
-        const sns = supernodeIds ? w.supernodes.filter((x) => supernodeIds.includes(x.id)) : w.supernodes;
-        const members = new Set(w.supernodes.flatMap((x) => x.nodeIds));
-        // With a supernode filter, only loose pinned nodes (not members of the supernodes left out) go with it.
-        const loose = w.pinnedNodeIds.filter((id) => !members.has(id));
-        if (sns.length === 0 && loose.length === 0) return null;
-        const byId = nodeIndexById(g);
-        const idx = (ids: readonly string[]) => ids.map((id) => byId.get(id)).filter((i): i is number => i !== undefined);
-        const inGroups = new Set(idx(sns.flatMap((x) => x.nodeIds)));
-        const nodes = [...new Set([...idx(loose), ...figureExtraNodes(g)])].filter((i) => !inGroups.has(i));
-        const params = { graphId: g.graphId, nodes, supernodes: sns.map((x) => ({ id: x.id, label: x.label, nodes: idx(x.nodeIds) })).filter((x) => x.nodes.length > 0) };
-        // Labels do not change the numbers: typing a supernode label reuses the cached stats, relabelled.
-        const key = JSON.stringify({ ...params, supernodes: params.supernodes.map((x) => ({ id: x.id, nodes: x.nodes })) });
-        if (figureCache?.key !== key) {
-          const stats = client.call('subgraph.stats', params);
-          figureCache = { key, stats };
-          stats.catch(() => {
-            if (figureCache?.key === key) figureCache = null;
-          });
-        }
-        const stats = await figureCache.stats;
-        const label = new Map(params.supernodes.map((x) => [x.id, x.label]));
-        return { ...stats, groups: stats.groups.map((x) => (x.kind === 'supernode' && label.has(x.id) ? { ...x, label: label.get(x.id)! } : x)) };
-      },
+      figureStats: (supernodeIds) => figureStats(graph(), get().history.present.work, supernodeIds),
     };
     Object.assign(actions, createViewActions(get, set, edit, main));
     return {
