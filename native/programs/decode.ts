@@ -17,22 +17,26 @@
 import type { ModelSpec } from '../../shared/model';
 import { weightNames as W } from '../../shared/model';
 import { GraphBuilder, type BuiltProgram, type Value } from '../onnx/builder';
-import { notPlainLlama } from './families';
-import { applyRope, gatedSiluMlp, rmsNormGain, ropeTables, weightAccess, type RopeTables } from './llamaParts';
+import { attnScaleOf, finalLogits, isSlidingLayer, mlpActivation, normCentre, normScale, softcap } from './families';
+import { applyRope, ropeTables, weightAccess, type RopeTables } from './llamaParts';
 
 export const pastKeyInput = (l: number) => `past_k_${l}`;
 export const pastValueInput = (l: number) => `past_v_${l}`;
 export const newKeyOutput = (l: number) => `new_k_${l}`;
 export const newValueOutput = (l: number) => `new_v_${l}`;
 
-/** Throws for architectures the decode step does not implement (anything outside the Llama choices). */
+/** Throws for architectures the decode step does not implement. */
 export function checkDecodable(spec: ModelSpec): void {
   const c = spec.config;
-  const extra = notPlainLlama(spec);
-  if (extra) throw new Error(`decode step: only plain Llama models (RMSNorm, gated SiLU, no biases) are supported, not a ${extra}`);
   if (c.nHeads % c.nKvHeads !== 0) throw new Error(`decode step: ${c.nHeads} query heads do not group over ${c.nKvHeads} kv heads`);
 }
 
+/**
+ * Every family choice of the forward program (families.ts), for one position: the family's norms (with bias),
+ * projection biases, q/k norms, embedding scale, learned positions, attention scale and soft-cap, sliding
+ * windows (cache slots at least `window` positions back are masked), sandwich norms, the MLP activation and
+ * the final soft-cap — in the forward program's op order, so the step matches it to float32 rounding.
+ */
 export function buildDecodeProgram(spec: ModelSpec): BuiltProgram {
   checkDecodable(spec);
   const cfg = spec.config;
@@ -41,8 +45,18 @@ export function buildDecodeProgram(spec: ModelSpec): BuiltProgram {
   const g = new GraphBuilder('decode');
   const w = weightAccess(g, spec);
   const eps = g.scalarF(cfg.normEps);
-  const scale = g.scalarF(1 / Math.sqrt(dh));
+  const scale = g.scalarF(attnScaleOf(cfg));
   const negInf = g.scalarF(-Infinity);
+  const has = (name: string) => spec.weights.has(name);
+  const linear = (x: Value, name: string, bias: string): Value => (has(bias) ? g.add(w.linear(x, name), w.weight(bias)) : w.linear(x, name));
+  /** The family's norm with its gain (and LayerNorm bias), as forward.ts's rmsNorm computes it. */
+  const norm = (x: Value, gain: string, bias?: string): Value => {
+    const centred = normCentre(g, cfg, x);
+    const y = g.mul(g.div(centred, normScale(g, centred, eps)), w.weight(gain));
+    return bias && has(bias) ? g.add(y, w.weight(bias)) : y;
+  };
+  const headNorm = (x: Value, gain: string): Value => g.mul(g.div(x, normScale(g, x, eps)), w.weight(gain));
+  const cap = (x: Value) => (cfg.attnSoftcap !== undefined ? softcap(g, x, cfg.attnSoftcap) : x);
 
   const tokens = g.input('tokens', 'int64', ['B', 1]);
   const pos = g.input('pos', 'int64', [1]);
@@ -51,16 +65,24 @@ export function buildDecodeProgram(spec: ModelSpec): BuiltProgram {
   const rope: RopeTables | null = cfg.rope ? ropeTables(g, cfg, g.op('Cast', [pos], { to: 1 })) : null;
   const rotate = (x: Value): Value => (rope ? applyRope(g, cfg, x, rope) : x);
 
-  // Cache slots at or after `pos` are empty (or stale after a row compaction): mask [C], true = ignore.
+  // Cache slots at or after `pos` are empty (or stale after a row compaction): mask [C], true = ignore. Sliding
+  // layers also ignore slots at least `window` positions back.
   let mask: Value | null = null;
+  let slidingMaskC: Value | null = null;
   let capacity: Value | null = null;
 
   let resid = g.op('Gather', [w.weight(W.embed), tokens], { axis: 0 }); // [B, 1, d]
+  if (cfg.embedScale !== undefined) resid = g.mul(resid, g.scalarF(Math.fround(cfg.embedScale)));
+  if (cfg.learnedPositions) resid = g.add(resid, g.op('Gather', [w.weight(W.posEmbed), pos], { axis: 0 })); // + [1, d]
   for (let l = 0; l < cfg.nLayers; l++) {
-    const xin = rmsNormGain(g, resid, w.weight(W.ln1(l)), eps);
-    const q = rotate(g.reshape(w.linear(xin, W.wq(l)), [0, 0, H, dh])); // [B, 1, H, dh]
-    const k = g.transpose(rotate(g.reshape(w.linear(xin, W.wk(l)), [0, 0, K, dh])), [0, 2, 1, 3]); // [B, K, 1, dh]
-    const v = g.transpose(g.reshape(w.linear(xin, W.wv(l)), [0, 0, K, dh]), [0, 2, 1, 3]);
+    const xin = norm(resid, W.ln1(l), W.ln1Bias(l));
+    const proj = (name: string, bias: string, heads: number, normW: string) => {
+      const p = g.reshape(linear(xin, name, bias), [0, 0, heads, dh]);
+      return cfg.qkNorm ? headNorm(p, normW) : p;
+    };
+    const q = rotate(proj(W.wq(l), W.bq(l), H, W.qNorm(l))); // [B, 1, H, dh]
+    const k = g.transpose(rotate(proj(W.wk(l), W.bk(l), K, W.kNorm(l))), [0, 2, 1, 3]); // [B, K, 1, dh]
+    const v = g.transpose(g.reshape(linear(xin, W.wv(l), W.bv(l)), [0, 0, K, dh]), [0, 2, 1, 3]);
     g.output(k, newKeyOutput(l), 'float32', ['B', K, 1, dh]);
     g.output(v, newValueOutput(l), 'float32', ['B', K, 1, dh]);
     const pastK = g.input(pastKeyInput(l), 'float32', ['B', K, 'C', dh]);
@@ -69,22 +91,30 @@ export function buildDecodeProgram(spec: ModelSpec): BuiltProgram {
       capacity = g.dim(pastK, 2);
       const slots = g.op('Range', [g.constI64([0], []), g.op('Squeeze', [capacity, g.constI64([0])]), g.constI64([1], [])]);
       mask = g.op('GreaterOrEqual', [slots, pos]);
+      if (cfg.slidingWindow) slidingMaskC = g.op('Or', [mask, g.op('GreaterOrEqual', [g.sub(pos, slots), g.constI64([cfg.slidingWindow.size], [])])]);
     }
+    const layerMask = isSlidingLayer(cfg, l) ? slidingMaskC! : mask;
     // With one query per row, grouped-query attention is a plain batched MatMul: the G query heads of a kv
     // head are rows of one [G, dh] matrix (heads are kv-major, h = kv·G + j, as in the forward program).
     const q4 = g.reshape(q, [0, K, G, dh]); // [B, K, G, dh]
-    const scoresPast = g.where(mask, negInf, g.mul(g.matMul(q4, g.transpose(pastK, [0, 1, 3, 2])), scale)); // [B, K, G, C]
-    const scoreNew = g.mul(g.matMul(q4, g.transpose(k, [0, 1, 3, 2])), scale); // [B, K, G, 1]
+    const scoresPast = g.where(layerMask, negInf, cap(g.mul(g.matMul(q4, g.transpose(pastK, [0, 1, 3, 2])), scale))); // [B, K, G, C]
+    const scoreNew = cap(g.mul(g.matMul(q4, g.transpose(k, [0, 1, 3, 2])), scale)); // [B, K, G, 1]
     // One softmax over cached and new positions; the new key is always visible, so no row is all -inf.
     const pattern = g.softmax(g.concat([scoresPast, scoreNew], -1), -1);
     const [pPast, pNew] = g.opN('Split', [pattern, g.concat([capacity, g.constI64([1])], 0)], 2, { axis: -1 });
     const z = g.add(g.matMul(pPast, pastV), g.matMul(pNew, v)); // [B, K, G, dh]
-    const mid = g.add(resid, w.linear(g.reshape(z, [0, 1, H * dh]), W.wo(l)));
-    const mlpIn = rmsNormGain(g, mid, w.weight(W.ln2(l)), eps);
-    resid = g.add(mid, gatedSiluMlp(g, w, mlpIn, W.wGate(l), W.wIn(l), W.wOut(l)));
+    let attnOut = linear(g.reshape(z, [0, 1, H * dh]), W.wo(l), W.bo(l));
+    if (cfg.sandwichNorms) attnOut = norm(attnOut, W.ln1Post(l));
+    const mid = g.add(resid, attnOut);
+    const mlpIn = norm(mid, W.ln2(l), W.ln2Bias(l));
+    const gated = cfg.mlp !== 'gelu-tanh';
+    const pre = gated ? linear(mlpIn, W.wGate(l), W.bGate(l)) : linear(mlpIn, W.wIn(l), W.bIn(l));
+    const post = gated ? g.mul(mlpActivation(g, cfg, pre), linear(mlpIn, W.wIn(l), W.bIn(l))) : mlpActivation(g, cfg, pre);
+    let mlpOut = linear(post, W.wOut(l), W.bOut(l));
+    if (cfg.sandwichNorms) mlpOut = norm(mlpOut, W.ln2Post(l));
+    resid = g.add(mid, mlpOut);
   }
-  const xf = rmsNormGain(g, resid, w.weight(W.lnFinal), eps);
-  const logits = g.reshape(w.linear(g.reshape(xf, [0, d]), W.unembed), [0, cfg.vocabSize]);
+  const logits = g.reshape(finalLogits(g, spec, w, g.reshape(resid, [0, d])), [0, cfg.vocabSize]);
   g.output(logits, 'logits', 'float32', ['B', cfg.vocabSize]);
   return g.build();
 }

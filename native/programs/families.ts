@@ -70,28 +70,6 @@ export function attnScaleOf(cfg: ArchConfig): number {
 }
 
 /**
- * Why a program written for plain Llama models (RMSNorm, gated SiLU, no biases, no extra norms or caps) cannot
- * run this model, or null when it can. The KV-cache decode step and other Llama-only programs check this.
- */
-export function notPlainLlama(spec: ModelSpec): string | null {
-  const c = spec.config;
-  const extras: [boolean, string][] = [
-    [c.norm !== 'rms', `${c.norm} norm`],
-    [c.mlp !== 'gated-silu', `${c.mlp} MLP`],
-    [!!c.sandwichNorms, 'sandwich norms'],
-    [!!c.qkNorm, 'q/k norms'],
-    [c.embedScale !== undefined, 'embedding scale'],
-    [!!c.learnedPositions, 'learned positions'],
-    [c.attnScale !== undefined, 'custom attention scale'],
-    [c.attnSoftcap !== undefined || c.finalSoftcap !== undefined, 'soft-caps'],
-    [!!c.slidingWindow, 'sliding-window attention'],
-    [spec.weights.has(W.bq(0)) || spec.weights.has(W.bo(0)) || spec.weights.has(W.bIn(0)), 'biases'],
-  ];
-  const found = extras.filter(([has]) => has).map(([, what]) => what);
-  return found.length ? `${c.family} model with ${found.join(', ')}` : null;
-}
-
-/**
  * Logits from residual-stream vectors through the family's final norm (RMSNorm, or LayerNorm with bias), the
  * unembedding and the final soft-cap: the same ops in the same order as the forward program's last step, so a
  * program using it reproduces the model's logits exactly.
