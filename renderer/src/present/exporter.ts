@@ -121,7 +121,7 @@ export function createExporter(deps: ExporterDeps): Exporter {
       if (!g) return null;
       const stats = await w.actions.figureStats(whole ? undefined : activeView()?.supernodeIds);
       if (!stats) return null;
-      return subgraphFigure({ graph: g, stats, nodeLabels: w.history.present.work.nodeLabels, featureLabels: w.featureLabels, title: whole ? 'Subgraph' : title() }).svg;
+      return subgraphFigure({ graph: g, stats, nodeLabels: w.history.present.work.nodeLabels, featureLabels: w.featureLabels, ...(whole ? {} : { title: title() }) }).svg;
     };
     const graphSvg = (): string | null => {
       const scene = graphHandle()?.scene();
