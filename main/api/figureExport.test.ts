@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../errors';
 import { ApiFailure } from './errors';
-import { exportFigure, PNG_SIGNATURE } from './figureExport';
+import { exportFigure, figureBytes, PNG_SIGNATURE } from './figureExport';
 import { createWorkspace } from './workspace';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cwb-fig-'));
@@ -47,5 +48,33 @@ describe('figure.export', () => {
     expect(code(() => exportFigure(ws, { format: 'svg', path: '../escape.svg', svg: '<svg/>' }))).toBe('forbidden');
     expect(existsSync(path.join(dir, 'x.svg'))).toBe(false);
     expect(existsSync(path.join(path.dirname(dir), 'escape.svg'))).toBe(false);
+  });
+
+  it('fuzz: any content is either refused as bad-request or is what it claims to be', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string().map((x) => `<svg${x}`), fc.string().map((x) => `<?xml ${x}?><svg>${x}`)), (svg) => {
+        try {
+          const b = figureBytes({ format: 'svg', path: 'x.svg', svg });
+          expect(b.toString('utf8')).toBe(svg);
+          expect(svg).toMatch(/<svg[\s/>]/);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ApiFailure);
+          expect((e as ApiFailure).code).toBe('bad-request');
+        }
+      }),
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ minLength: 60, maxLength: 200 }).map((b) => Buffer.concat([PNG_SIGNATURE, b]))), fc.boolean(), (bytes, mangle) => {
+        const b64 = Buffer.from(bytes).toString('base64') + (mangle ? '!' : '');
+        try {
+          const out = figureBytes({ format: 'png', path: 'x.png', pngBase64: b64 });
+          expect(mangle).toBe(false);
+          expect(out.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+          expect(out.equals(Buffer.from(bytes))).toBe(true);
+        } catch (e) {
+          expect((e as ApiFailure).code).toBe('bad-request');
+        }
+      }),
+    );
   });
 });
