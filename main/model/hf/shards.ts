@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Hash } from 'node:crypto';
 import { z } from 'zod';
 import { UserError } from '../../errors';
-import { quote, readSafetensorsHeader, type SafetensorsEntry } from '../../dictionary/safetensors';
+import { MAX_HEADER_BYTES, quote, readSafetensorsHeader, type SafetensorsEntry } from '../../dictionary/safetensors';
 import { decodeBF16, decodeF16 } from '../../dictionary/halfFloat';
 
 export interface ShardTensor {
@@ -38,7 +38,8 @@ function readHeaderOf(file: string) {
     const size = fstatSync(fd).size;
     const len = Buffer.alloc(8);
     readSync(fd, len, 0, 8, 0);
-    const n = Math.min(Number(len.readBigUInt64LE(0)), Math.max(0, size - 8));
+    // Never allocate more than the format allows: readSafetensorsHeader then reports the bad length.
+    const n = Math.min(Number(len.readBigUInt64LE(0)), Math.max(0, size - 8), MAX_HEADER_BYTES);
     const head = Buffer.alloc(8 + n);
     readSync(fd, head, 0, 8 + n, 0);
     return readSafetensorsHeader(head, file, size);
