@@ -47,6 +47,9 @@ describe('config.json errors', () => {
     expect(parseHfConfig(config('tiny-qwen2'), 'c.json').arch.slidingWindow).toBeUndefined();
     expect(parseHfConfig(config('tiny-qwen3'), 'c.json').arch.headDim).toBe(16);
     expect(parseHfConfig(config('tiny-gpt2'), 'c.json').arch.dMlp).toBe(128);
+    // head_dim absent: the config classes' defaults (Gemma2Config 256, Qwen3Config 128, else hidden / heads).
+    const without = (n: string) => Object.fromEntries(Object.entries(config(n)).filter(([k]) => k !== 'head_dim'));
+    expect([parseHfConfig(without('tiny-gemma2'), 'c').arch.headDim, parseHfConfig(without('tiny-qwen3'), 'c').arch.headDim, parseHfConfig(without('tiny-llama'), 'c').arch.headDim]).toEqual([256, 128, 16]);
   });
 });
 

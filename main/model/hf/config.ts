@@ -151,7 +151,8 @@ function llamaLikeConfig(family: Exclude<HfFamily, 'gpt2'>, raw: unknown, file: 
   const H = c.num_attention_heads;
   const K = c.num_key_value_heads ?? H;
   if (H % K !== 0) throw new UserError(`${file}: num_attention_heads ${H} is not a multiple of num_key_value_heads ${K}`);
-  const headDim = c.head_dim ?? c.hidden_size / H;
+  // Config-class defaults when absent: Gemma2Config 256, Qwen3Config 128, otherwise hidden / heads.
+  const headDim = c.head_dim ?? (family === 'gemma2' ? 256 : family === 'qwen3' ? 128 : c.hidden_size / H);
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new UserError(`${file}: head_dim ${headDim} must be an even integer (set "head_dim")`);
   const gemma = family === 'gemma2';
   // Gemma2's MLP reads hidden_activation (hidden_act is legacy and ignored by modeling_gemma2).
