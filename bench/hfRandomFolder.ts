@@ -1,5 +1,5 @@
 /**
- * Writes a random-weight Hugging Face Llama folder (config.json + BF16 safetensors shards + index) of any size,
+ * Writes a random-weight Hugging Face Llama or Gemma-2 folder (config.json + BF16 safetensors shards + index) of any size,
  * streaming tensor by tensor so that a 1B-parameter model never sits in memory as a whole. Weights are uniform
  * with std 1/√fan-in (norm gains 1), generated with mulberry32 and rounded to BF16 directly (bit truncation
  * after adding half an ulp: round-to-nearest, ties away — fine for random data).
@@ -16,34 +16,43 @@ export interface LlamaShape {
   readonly headDim: number;
   readonly mlp: number;
   readonly vocab: number;
+  /** gemma2: sandwich norms, and norm weights stored as w with gain 1 + w (written as 0 for a unit gain). */
+  readonly family?: 'llama' | 'gemma2';
 }
 
 type Spec = { name: string; shape: number[]; std: number };
 
+/** std −1 marks a norm weight: 1 (Llama gain) or 0 (Gemma stores w of the gain 1 + w). */
+const NORM = -1;
+
 function tensorsOf(s: LlamaShape): Spec[] {
   const { hidden: d, heads: H, kvHeads: K, headDim: dh, mlp: m, vocab: V } = s;
+  const gemma = s.family === 'gemma2';
   const out: Spec[] = [{ name: 'model.embed_tokens.weight', shape: [V, d], std: 1 }];
   for (let l = 0; l < s.layers; l++) {
     const p = `model.layers.${l}.`;
     out.push(
-      { name: `${p}input_layernorm.weight`, shape: [d], std: 0 },
+      { name: `${p}input_layernorm.weight`, shape: [d], std: NORM },
       { name: `${p}self_attn.q_proj.weight`, shape: [H * dh, d], std: 1 / Math.sqrt(d) },
       { name: `${p}self_attn.k_proj.weight`, shape: [K * dh, d], std: 1 / Math.sqrt(d) },
       { name: `${p}self_attn.v_proj.weight`, shape: [K * dh, d], std: 1 / Math.sqrt(d) },
       { name: `${p}self_attn.o_proj.weight`, shape: [d, H * dh], std: 1 / Math.sqrt(H * dh) },
-      { name: `${p}post_attention_layernorm.weight`, shape: [d], std: 0 },
+      { name: `${p}post_attention_layernorm.weight`, shape: [d], std: NORM },
+      ...(gemma
+        ? [{ name: `${p}pre_feedforward_layernorm.weight`, shape: [d], std: NORM }, { name: `${p}post_feedforward_layernorm.weight`, shape: [d], std: NORM }]
+        : []),
       { name: `${p}mlp.gate_proj.weight`, shape: [m, d], std: 1 / Math.sqrt(d) },
       { name: `${p}mlp.up_proj.weight`, shape: [m, d], std: 1 / Math.sqrt(d) },
       { name: `${p}mlp.down_proj.weight`, shape: [d, m], std: 1 / Math.sqrt(m) },
     );
   }
-  out.push({ name: 'model.norm.weight', shape: [d], std: 0 });
+  out.push({ name: 'model.norm.weight', shape: [d], std: NORM });
   return out;
 }
 
-/** BF16 bits of random values (std 0: ones, a norm gain). */
-function fill(buf: Uint16Array, rand: () => number, std: number): void {
-  if (std === 0) return void buf.fill(0x3f80);
+/** BF16 bits of random values, or a unit norm gain (1, or 0 for Gemma's 1 + w). */
+function fill(buf: Uint16Array, rand: () => number, std: number, gemma: boolean): void {
+  if (std === NORM) return void buf.fill(gemma ? 0 : 0x3f80);
   const f = new Float32Array(1);
   const u = new Uint32Array(f.buffer);
   const a = Math.sqrt(3) * std;
@@ -92,7 +101,7 @@ export function writeRandomLlamaFolder(dir: string, s: LlamaShape, config: Recor
         const chunk = 1 << 24;
         for (let o = 0; o < n; o += chunk) {
           const buf = new Uint16Array(Math.min(chunk, n - o));
-          fill(buf, rand, t.std);
+          fill(buf, rand, t.std, s.family === 'gemma2');
           writeSync(fd, new Uint8Array(buf.buffer));
         }
       }
@@ -105,7 +114,7 @@ export function writeRandomLlamaFolder(dir: string, s: LlamaShape, config: Recor
   writeFileSync(
     path.join(dir, 'config.json'),
     JSON.stringify({
-      architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: s.hidden, num_hidden_layers: s.layers,
+      architectures: [s.family === 'gemma2' ? 'Gemma2ForCausalLM' : 'LlamaForCausalLM'], model_type: s.family ?? 'llama', hidden_size: s.hidden, num_hidden_layers: s.layers,
       num_attention_heads: s.heads, num_key_value_heads: s.kvHeads, head_dim: s.headDim, intermediate_size: s.mlp,
       vocab_size: s.vocab, hidden_act: 'silu', torch_dtype: 'bfloat16', ...config,
     }, null, 2),
