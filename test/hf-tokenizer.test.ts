@@ -1,5 +1,5 @@
 /** Hugging Face tokenizers: GPT-2 byte-level BPE against independent expected ids, and the BOS rule. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,12 @@ describe('GPT-2 tokenizer (vocab.json + merges.txt)', () => {
   it.each(expected.cases.map((c) => [JSON.stringify(c.text).slice(0, 40), c] as const))('%s', (_, c) => {
     expect(tok.encode(c.text)).toEqual(c.ids);
     expect(tok.decode(c.ids)).toBe(c.text);
+  });
+  it('streamed pieces are the exact UTF-8 bytes of the text, even for characters split over tokens', () => {
+    for (const c of expected.cases) {
+      const bytes = Buffer.concat(c.ids.map((id, i) => tok.printablePiece(i ? c.ids[i - 1] : -1, id)));
+      expect(bytes.toString('hex'), c.text).toBe(Buffer.from(c.text, 'utf8').toString('hex'));
+    }
   });
   it('published vectors (tiktoken, GPT-3-Encoder)', () => {
     for (const [text, ids] of expected.external_vectors.cases) expect(tok.encode(text), text).toEqual(ids);
@@ -45,5 +51,35 @@ describe('GPT-2 tokenizer (vocab.json + merges.txt)', () => {
   it('a model folder picks up --tokenizer tokenizer.json', async () => {
     const { tokenizer } = await loadModel({ model: hfFixtureDir('tiny-gpt2'), tokenizer: path.join(tmp, 'tokenizer.json') });
     expect(tokenizer.encode('Hello world')).toEqual([15496, 995]);
+  });
+});
+
+describe('SentencePiece-style tokenizer.json (Metaspace, byte fallback: Llama-2 / Gemma layout)', () => {
+  // A hand-made vocabulary: <unk>, <s>, </s>, the 256 byte pieces, then a few words and their merges.
+  const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+  for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = 3 + b;
+  ['▁', 'h', 'e', 'l', 'o', 'w', 'r', 'd', '▁h', '▁he', '▁hel', '▁hell', '▁hello', '▁w', '▁wo', '▁wor', '▁worl', '▁world'].forEach((p, i) => (vocab[p] = 259 + i));
+  const tj = {
+    version: '1.0',
+    added_tokens: ['<unk>', '<s>', '</s>'].map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: null,
+    pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false },
+    post_processor: null,
+    decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges: ['▁ h', '▁h e', '▁he l', '▁hel l', '▁hell o', '▁ w', '▁w o', '▁wo r', '▁wor l', '▁worl d'] },
+  };
+  it('BOS from tokenizer_config, byte-fallback pieces stream as exact bytes, the first space after BOS dropped', () => {
+    const d = path.join(tmp, 'sp');
+    rmSync(d, { recursive: true, force: true });
+    mkdirSync(d);
+    writeFileSync(path.join(d, 'tokenizer.json'), JSON.stringify(tj));
+    writeFileSync(path.join(d, 'tokenizer_config.json'), JSON.stringify({ bos_token: { content: '<s>' }, eos_token: '</s>' }));
+    const t = loadHfTokenizer(d, { vocabSize: 277 });
+    const ids = t.encode('hello world é!', { bos: true });
+    expect(ids).toEqual([1, 271, 276, 259, 198, 172, 36]);
+    expect([t.bosId, t.eosId]).toEqual([1, 2]);
+    expect(t.decode(ids)).toBe('hello world é!');
+    const streamed = Buffer.concat(ids.map((id, i) => t.printablePiece(i ? ids[i - 1] : -1, id)));
+    expect(streamed.toString('utf8')).toBe('hello world é!');
   });
 });

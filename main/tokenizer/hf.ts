@@ -49,6 +49,51 @@ export function gpt2TokenizerJson(vocab: Json, merges: string): Json {
   };
 }
 
+/** GPT-2's byte ↔ printable-character table (bytes_to_unicode), inverted: character → byte. */
+function byteLevelDecoder(): Map<string, number> {
+  const keep: number[] = [];
+  for (let b = 33; b <= 126; b++) keep.push(b);
+  for (let b = 161; b <= 172; b++) keep.push(b);
+  for (let b = 174; b <= 255; b++) keep.push(b);
+  const out = new Map<string, number>();
+  let n = 0;
+  for (let b = 0; b < 256; b++) out.set(String.fromCodePoint(keep.includes(b) ? b : 256 + n++), b);
+  return out;
+}
+
+/**
+ * The raw bytes of a token, for streaming output: byte-level BPE maps each character back to its byte;
+ * SentencePiece-style vocabularies map `<0xNN>` byte-fallback pieces to that byte and `▁` to a space. Null when
+ * the tokenizer's decoder is neither (the caller then decodes the token alone).
+ */
+function tokenBytes(tok: HfTokenizer, tj: Json): (id: number) => Uint8Array | null {
+  const decoder = JSON.stringify(tj.decoder ?? null);
+  const utf8 = new TextEncoder();
+  if (decoder.includes('"ByteLevel"')) {
+    const table = byteLevelDecoder();
+    return (id) => {
+      const piece = tok.id_to_token(id);
+      if (piece === undefined) return null;
+      const out: number[] = [];
+      for (const ch of piece) {
+        const b = table.get(ch);
+        if (b === undefined) return utf8.encode(piece); // an added token written as plain text
+        out.push(b);
+      }
+      return Uint8Array.from(out);
+    };
+  }
+  if (decoder.includes('"ByteFallback"') || decoder.includes('"Metaspace"')) {
+    return (id) => {
+      const piece = tok.id_to_token(id);
+      if (piece === undefined) return null;
+      const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(piece);
+      return m ? Uint8Array.of(parseInt(m[1], 16)) : utf8.encode(piece.replaceAll('\u2581', ' '));
+    };
+  }
+  return () => null;
+}
+
 /** The token string of a tokenizer_config entry (`"<s>"` or `{content: "<s>", …}`). */
 function tokenContent(v: unknown): string | null {
   if (typeof v === 'string') return v;
@@ -104,6 +149,8 @@ export function loadHfTokenizer(where: string, opts: HfTokenizerOptions): Tokeni
     ids.length === 0 ? '' : tok.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
   // The Tokenizer contract: a leading BOS (the prepended special token) prints nothing.
   const decode = (ids: readonly number[]): string => decodeAll(ids.length > 0 && ids[0] === prefix ? ids.slice(1) : ids);
+  const bytesOf = tokenBytes(tok, tj);
+  const metaspace = JSON.stringify(tj.decoder ?? null).includes('"Metaspace"') || JSON.stringify(tj.pre_tokenizer ?? null).includes('"Metaspace"');
   return {
     vocabSize: opts.vocabSize,
     bosId: prefix ?? -1,
@@ -111,7 +158,13 @@ export function loadHfTokenizer(where: string, opts: HfTokenizerOptions): Tokeni
     info,
     encode,
     decode,
-    // A token on its own: special tokens print nothing, as llama2.c prints nothing for BOS.
-    printablePiece: (_prev, token) => (special.has(token) ? new Uint8Array(0) : utf8.encode(decodeAll([token]))),
+    // A token's own bytes (a character split over tokens prints whole once all its bytes are out); special
+    // tokens print nothing, as llama2.c prints nothing for BOS.
+    printablePiece: (prev, token) => {
+      if (special.has(token)) return new Uint8Array(0);
+      const bytes = bytesOf(token) ?? utf8.encode(decodeAll([token]));
+      // SentencePiece marks a word start with ▁: the first word after BOS prints without it (as its decoder does).
+      return metaspace && (prev === prefix || prev < 0) && bytes[0] === 0x20 ? bytes.subarray(1) : bytes;
+    },
   };
 }
