@@ -82,13 +82,15 @@ export async function cmdInfo(argv: string[], out: Out): Promise<number> {
     sha256: spec.fingerprint,
     parameters: parameterCount(spec),
     architecture: spec.config,
+    // Weights are widened to float32 on load (F16/BF16 files too) and every program computes in float32.
+    computeDtype: 'float32',
   };
   if (values.json) out.stdout(JSON.stringify(info, null, 2) + '\n');
   else {
     const c = spec.config;
     out.stdout(
       [
-        `model       ${info.name} (${info.format})`,
+        `model       ${info.name} (${info.format}; computes in float32)`,
         `file        ${info.path}`,
         `sha256      ${info.sha256}`,
         `parameters  ${info.parameters.toLocaleString('en-US')}`,
