@@ -37,7 +37,17 @@ export function App({ transport }: { readonly transport: Transport }) {
   const presentation = useWb((s) => s.presentation);
   return (
     <div className={`app${presentation ? ' presentation' : ''}`}>
-      <ModelBar transportKind={transport.kind} />
+      <ModelBar
+        transportKind={transport.kind}
+        tools={
+          !presentation && (
+            <>
+              <LensLauncher client={transport.client} />
+              <DiffLauncher client={transport.client} />
+            </>
+          )
+        }
+      />
       <ConnectionBanner transport={transport} />
       <RecoveryBanner />
       {presentation && <PresentationHeader />}
@@ -62,8 +72,6 @@ export function App({ transport }: { readonly transport: Transport }) {
       {workDialog && <ExplanationFileDialog mode={workDialog} />}
       {exportDialog && <ExportDialog format={exportDialog} />}
       {helpOpen && <HelpOverlay />}
-      {!presentation && <DiffLauncher client={transport.client} />}
-      {!presentation && <LensLauncher client={transport.client} />}
       <Toasts />
     </div>
   );

@@ -1,4 +1,5 @@
 /** Header: which model and dictionary the engine has open, and the Open… buttons. */
+import type { ReactNode } from 'react';
 import type { DictionaryInfo } from '../../../shared/api';
 import { formatCount, shortFingerprint } from '../text/format';
 import { useActions, useWb } from '../store/react';
@@ -21,7 +22,7 @@ function DictionaryInfoView({ d }: { readonly d: DictionaryInfo | null }) {
   );
 }
 
-export function ModelBar({ transportKind }: { readonly transportKind: 'bridge' | 'websocket' }) {
+export function ModelBar({ transportKind, tools }: { readonly transportKind: 'bridge' | 'websocket'; readonly tools?: ReactNode }) {
   const session = useWb((s) => s.session);
   const busy = useWb((s) => s.job !== null);
   const a = useActions();
@@ -45,6 +46,8 @@ export function ModelBar({ transportKind }: { readonly transportKind: 'bridge' |
       </div>
       {session && <DictionaryInfoView d={d ?? null} />}
       <div className="bar-actions">
+        {/* Views that open over the workbench (lens and monitors, model diff). */}
+        {tools}
         <span className="open-label" aria-hidden="true">Open</span>
         <button type="button" aria-label="Open model…" onClick={() => void a.openFile('model')} disabled={busy}>Model…</button>
         <button type="button" aria-label="Open dictionary…" onClick={() => void a.openFile('dictionary')} disabled={busy}>Dictionary…</button>

@@ -10,7 +10,7 @@ export function DiffLauncher({ client }: { readonly client: ApiClient }) {
   const modelPath = useWb((s) => s.session?.model.path ?? '');
   return (
     <>
-      <button type="button" className="diff-launch" onClick={() => setOpen(true)} title="Compare two versions of a model on a prompt suite">Diff models…</button>
+      <button type="button" className="diff-launch" onClick={() => setOpen(true)} aria-label="Diff models…" title="Compare two versions of a model on a prompt suite">Diff…</button>
       {open && <DiffView client={client} defaultBase={modelPath} onClose={() => setOpen(false)} />}
     </>
   );

@@ -11,7 +11,7 @@ export function LensLauncher({ client }: { readonly client: ApiClient }) {
   const prompt = useWb((s) => s.prompt);
   return (
     <>
-      <button type="button" className="lens-launch" onClick={() => setTab('lens')} title="Logit lens and runtime monitors">Lens & monitors…</button>
+      <button type="button" className="lens-launch" onClick={() => setTab('lens')} aria-label="Lens & monitors…" title="Logit lens and runtime monitors">Lens…</button>
       {tab && (
         <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && setTab(null)}>
           <div className="modal lens-modal" role="dialog" aria-label="Lens and monitors">
