@@ -21,7 +21,7 @@ import type { TargetSpec } from '../main/attribution/targets';
 import { Rng } from '../main/engine/sampler';
 import { randomDictionary, randomTokens } from './helpers';
 import { hfFixtureDir } from './hfFixtures';
-import { checkAdjacencyColumns } from './hfAttributionCheck';
+import { checkAdjacencyColumns } from './attributionCheck';
 
 interface Case {
   name: string;

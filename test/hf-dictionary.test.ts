@@ -23,7 +23,7 @@ import { attributeGraph } from '../main/attribution/attribute';
 import { buildPromptContext } from '../main/attribution/context';
 import { Rng } from '../main/engine/sampler';
 import { hfFixtureDir } from './hfFixtures';
-import { checkAdjacencyColumns } from './hfAttributionCheck';
+import { checkAdjacencyColumns } from './attributionCheck';
 
 const dir = path.join(import.meta.dirname, 'fixtures', 'gemmascope-tiny');
 const npz0 = readFileSync(path.join(dir, 'layer_0', 'params.npz'));

@@ -1,5 +1,5 @@
 /**
- * The intervention check of attribution edges (circuit-tracer §9.1, as test/attribution.test.ts does it), for any
+ * The intervention check of attribution edges (circuit-tracer §9.1), for any
  * model and dictionary: with patterns, every norm scale and the MLP outputs frozen (skip paths live), adding a
  * source's vector through the forward program changes each target by its adjacency column.
  */
@@ -14,9 +14,11 @@ import type { Tokenizer } from '../main/tokenizer/types';
 import type { PromptContext } from '../main/attribution/context';
 import { resolveTargets, type TargetSpec } from '../main/attribution/targets';
 
-type Injection = { hook: string; pos: number; vec: Float32Array };
 
-function skipOf(dict: Dictionary, l: number, x: Float32Array, T: number, d: number): Float32Array {
+/** A source to inject: dense [T, d] deltas per hook. */
+export type Injection = { hook: string; pos: number; vec: Float32Array };
+
+export function skipOf(dict: Dictionary, l: number, x: Float32Array, T: number, d: number): Float32Array {
   const out = new Float32Array(T * d);
   const W = dict.layers[l].W_skip;
   if (!W) return out;
@@ -28,18 +30,24 @@ function skipOf(dict: Dictionary, l: number, x: Float32Array, T: number, d: numb
   return out;
 }
 
-/** Frozen patterns and scales (ctx.frozen) plus each MLP output's non-skip part. */
-function constrainedFreeze(spec: ModelSpec, dict: Dictionary, ctx: PromptContext): Map<string, Tensor> {
+/**
+ * The constrained model's frozen tensors: patterns, scales, and each MLP output's non-skip part
+ * (mlp_out − skip(x_clean); the forward adds the live skip back). `base` overrides that non-skip part.
+ */
+export function constrainedFreeze(spec: ModelSpec, dict: Dictionary, ctx: PromptContext, base?: (l: number, cleanNonSkip: Float32Array) => Float32Array): Map<string, Tensor> {
+  const { T } = ctx;
   const d = spec.config.dModel;
   const freeze = new Map(ctx.frozen);
   for (let l = 0; l < spec.config.nLayers; l++) {
-    const skip = skipOf(dict, l, ctx.x[l].data, ctx.T, d);
-    freeze.set(`blocks.${l}.hook_mlp_out`, { data: ctx.y[l].data.map((v, i) => v - skip[i]), shape: [1, ctx.T, d] });
+    const skip = skipOf(dict, l, ctx.x[l].data, T, d);
+    const nonSkip = ctx.y[l].data.map((v, i) => v - skip[i]);
+    freeze.set(`blocks.${l}.hook_mlp_out`, { data: base ? base(l, nonSkip) : nonSkip, shape: [1, T, d] });
   }
   return freeze;
 }
 
-async function targetValues(spec: ModelSpec, dict: Dictionary, graph: AttributionGraph, ctx: PromptContext, vecs: Float32Array, freeze: Map<string, Tensor>, injections: Injection[][]): Promise<Float64Array[]> {
+/** Target values (feature pre-activations of all graph features, then target logit directions) per batch row. */
+export async function targetValues(spec: ModelSpec, dict: Dictionary, graph: AttributionGraph, ctx: PromptContext, vecs: Float32Array, freeze: Map<string, Tensor>, injections: Injection[][], tokens = ctx.tokens): Promise<Float64Array[]> {
   const L = spec.config.nLayers;
   const d = spec.config.dModel;
   const T = ctx.T;
@@ -59,7 +67,7 @@ async function targetValues(spec: ModelSpec, dict: Dictionary, graph: Attributio
     }
   });
   const xNames = [...Array(L).keys()].map((l) => `blocks.${l}.${dict.inputHook}`);
-  const out = await runForward(spec, { tokens: Array(B).fill([...ctx.tokens]), outputs: [...xNames, 'ln_final.hook_normalized'], freeze: batchFreeze, addDense, frozenSkip: dict });
+  const out = await runForward(spec, { tokens: Array(B).fill([...tokens]), outputs: [...xNames, 'ln_final.hook_normalized'], freeze: batchFreeze, addDense, frozenSkip: dict });
   const lay = graphLayout(graph);
   const gFinal = spec.weights.get('ln_final.w')!.data;
   return injections.map((_, b) => {
@@ -84,6 +92,7 @@ async function targetValues(spec: ModelSpec, dict: Dictionary, graph: Attributio
   });
 }
 
+/** Checks adjacency columns of the given sources against forward interventions. */
 export async function checkAdjacencyColumns(spec: ModelSpec, dict: Dictionary, tok: Tokenizer, graph: AttributionGraph, ctx: PromptContext, targetSpec: TargetSpec, sources: number[]) {
   const lay = graphLayout(graph);
   const d = spec.config.dModel;
@@ -115,7 +124,8 @@ export async function checkAdjacencyColumns(spec: ModelSpec, dict: Dictionary, t
       const node = t < lay.F ? t : lay.logitStart + (t - lay.F);
       const want = graph.adjacency[node * lay.N + s];
       const got = after[b][t] - base[t];
-      worst = Math.max(worst, Math.abs(got - want) / (1e-4 + 1e-3 * Math.abs(want)));
+      const err = Math.abs(got - want) / (1e-4 + 1e-3 * Math.abs(want));
+      worst = Math.max(worst, err);
       largest = Math.max(largest, Math.abs(want));
       checked++;
     }
