@@ -9,9 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ApiCallError, DEFAULT_EDGE_THRESHOLD, DEFAULT_NODE_THRESHOLD, type ApiClient, type ApiMethod, type ApiParams, type ApiResult, type CallOptions } from '../shared/api';
+import { DEFAULT_EDGE_THRESHOLD, DEFAULT_NODE_THRESHOLD } from '../shared/api';
 import { STORY } from '../bench/story';
 import { createEngineService, localClient, type EngineService } from '../main/api/service';
+import { recording, until } from './recordingClient';
 import { embeddedDictionaryPath } from '../main/paths';
 import { MAX_VIEW_EDGES } from '../renderer/src/store/actions/graph';
 import { createWorkbenchStore, type WorkbenchStore } from '../renderer/src/store/store';
@@ -20,40 +21,8 @@ const PROMPT = 'Once upon a time';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cwb-store-'));
 let service: EngineService;
 
-interface Recorded {
-  readonly method: ApiMethod;
-  readonly params: unknown;
-  /** 'pending', 'result', or the error code the engine answered with. */
-  outcome: string;
-}
 
-/** The real client, recording each call and how it ended. */
-function recording(client: ApiClient): ApiClient & { calls: Recorded[]; of(m: ApiMethod): Recorded[] } {
-  const calls: Recorded[] = [];
-  return {
-    calls,
-    of: (m) => calls.filter((c) => c.method === m),
-    call<M extends ApiMethod>(method: M, params: ApiParams<M>, opts?: CallOptions): Promise<ApiResult<M>> {
-      const rec: Recorded = { method, params, outcome: 'pending' };
-      calls.push(rec);
-      const p = client.call(method, params, opts);
-      p.then(
-        () => (rec.outcome = 'result'),
-        (e: unknown) => (rec.outcome = e instanceof ApiCallError ? e.code : 'error'),
-      );
-      return p;
-    },
-  };
-}
 
-/** Polls until `ok()` holds (the engine answers asynchronously). */
-async function until(ok: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function newStore(opts: { pickFile?: Parameters<typeof createWorkbenchStore>[0]['pickFile']; analyzeDelayMs?: number } = {}) {
   const client = recording(localClient(service));

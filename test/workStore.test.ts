@@ -9,8 +9,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiCallError, type ApiClient, type ApiMethod, type ApiParams, type ApiResult, type CallOptions, type GraphNode } from '../shared/api';
+import type { GraphNode } from '../shared/api';
 import { createEngineService, localClient, type EngineService } from '../main/api/service';
+import { recording, until } from './recordingClient';
 import { createWorkbenchStore, type WorkbenchStore } from '../renderer/src/store/store';
 import { isDirty } from '../renderer/src/store/work/model';
 import { createWorkStore, type WorkStore } from '../renderer/src/store/work/workStore';
@@ -19,37 +20,8 @@ const PROMPT = 'Once upon a time, there was a little girl named Lily';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cwb-work-'));
 let service: EngineService;
 
-interface Recorded {
-  readonly method: ApiMethod;
-  readonly params: unknown;
-  outcome: string;
-}
 
-/** The real client, recording each call and how it ended. */
-function recording(client: ApiClient): ApiClient & { of(m: ApiMethod): Recorded[] } {
-  const calls: Recorded[] = [];
-  return {
-    of: (m) => calls.filter((c) => c.method === m),
-    call<M extends ApiMethod>(method: M, params: ApiParams<M>, opts?: CallOptions): Promise<ApiResult<M>> {
-      const rec: Recorded = { method, params, outcome: 'pending' };
-      calls.push(rec);
-      const p = client.call(method, params, opts);
-      p.then(
-        () => (rec.outcome = 'result'),
-        (e: unknown) => (rec.outcome = e instanceof ApiCallError ? e.code : 'error'),
-      );
-      return p;
-    },
-  };
-}
 
-async function until(ok: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 interface Setup {
   readonly client: ReturnType<typeof recording>;
