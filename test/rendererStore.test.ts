@@ -5,24 +5,24 @@
  * record what the store asked for and how the engine answered. Pure store logic is tested beside it
  * (renderer/src/store/store.test.ts).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_EDGE_THRESHOLD, DEFAULT_NODE_THRESHOLD } from '../shared/api';
 import { STORY } from '../bench/story';
 import { createEngineService, localClient, type EngineService } from '../main/api/service';
 import { recording, until } from './recordingClient';
-import { embeddedDictionaryPath } from '../main/paths';
+import { embeddedDictionaryPath, embeddedModelPath } from '../main/paths';
+
+const repoFixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 import { MAX_VIEW_EDGES } from '../renderer/src/store/actions/graph';
 import { createWorkbenchStore, type WorkbenchStore } from '../renderer/src/store/store';
 
 const PROMPT = 'Once upon a time';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cwb-store-'));
 let service: EngineService;
-
-
-
 
 function newStore(opts: { pickFile?: Parameters<typeof createWorkbenchStore>[0]['pickFile']; analyzeDelayMs?: number } = {}) {
   const client = recording(localClient(service));
@@ -207,6 +207,19 @@ describe('workbench store on the real engine', () => {
     await native.store.getState().actions.exportGraph();
     expect(pickNothing).toHaveBeenCalledWith(expect.objectContaining({ mode: 'save', defaultPath: 'once-upon-a-time.json' }));
     expect(native.client.of('graph.export')).toEqual([]); // cancelled dialog: nothing written
+  });
+
+  it('opens a Hugging Face model folder picked by its config.json', async () => {
+    const dir = path.join(tmp, 'tiny-llama');
+    cpSync(path.join(repoFixtures, 'hf', 'tiny-llama'), dir, { recursive: true });
+    const pick = vi.fn(async () => path.join(dir, 'config.json'));
+    const { client, store } = newStore({ pickFile: pick });
+    await store.getState().actions.init();
+    await store.getState().actions.openFile('model');
+    expect(client.of('model.open')[0].params).toEqual({ path: dir }); // the folder, not the file
+    expect(store.getState().session?.model.name).toBe('tiny-llama');
+    // Back to the embedded model for the other tests.
+    await client.call('model.open', { path: embeddedModelPath });
   });
 
   it('leaves presentation mode with Esc', () => {

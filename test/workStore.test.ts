@@ -20,9 +20,6 @@ const PROMPT = 'Once upon a time, there was a little girl named Lily';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cwb-work-'));
 let service: EngineService;
 
-
-
-
 interface Setup {
   readonly client: ReturnType<typeof recording>;
   readonly main: WorkbenchStore;

@@ -5,13 +5,13 @@
 import { useEffect, useRef, useState } from 'react';
 import type { FileEntry } from '../../../shared/api';
 import { exportFileName, FILE_TITLES, listedFor } from '../store/actions/files';
-import { errorMessage } from '../store/helpers';
+import { errorMessage, modelPath } from '../store/helpers';
 import { useActions, useWb } from '../store/react';
 import type { FilePurpose } from '../store/types';
 import { formatCount } from '../text/format';
 
 const HINTS: Record<FilePurpose, string> = {
-  model: 'A llama2.c checkpoint (.bin) with its tokenizer beside it.',
+  model: 'A llama2.c checkpoint (.bin) with its tokenizer beside it, or a Hugging Face model folder (pick its config.json).',
   dictionary: 'A dictionary is a folder with config.yaml and one file per layer.',
   graph: 'Graph JSON (Neuronpedia / circuit-tracer) or a raw .safetensors graph.',
   export: 'Writes the graph as shown (current thresholds) as graph JSON, which Neuronpedia can open.',
@@ -84,7 +84,7 @@ export function FileBrowserDialog({ purpose }: { readonly purpose: FilePurpose }
                 onClick={() => {
                   if (e.kind === 'dir') list(e.path);
                   else if (purpose === 'export') setTyped(e.name);
-                  else void a.applyFile(purpose, purpose === 'dictionary' ? parentOf(e.path) : e.path);
+                  else void a.applyFile(purpose, purpose === 'dictionary' ? parentOf(e.path) : purpose === 'model' ? modelPath(e.path) : e.path);
                 }}
               >
                 <span aria-hidden="true">{e.kind === 'dir' ? '📁' : '📄'}</span> {e.name}

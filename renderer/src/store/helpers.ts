@@ -93,6 +93,17 @@ export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: numb
 }
 
 /** A dictionary is a folder; a native dialog can only pick its config.yaml or a layer file, so use their folder. */
+/**
+ * A model picked as a file: a Hugging Face model is its folder, so picking its config.json or weights
+ * (model.safetensors, a shard or the shard index) opens the folder; a llama2.c checkpoint is the file itself.
+ */
+export function modelPath(picked: string): string {
+  const name = picked.slice(Math.max(picked.lastIndexOf('/'), picked.lastIndexOf('\\')) + 1);
+  if (!/^(config\.json|model(-\d+-of-\d+)?\.safetensors|model\.safetensors\.index\.json)$/i.test(name)) return picked;
+  const cut = Math.max(picked.lastIndexOf('/'), picked.lastIndexOf('\\'));
+  return cut > 0 ? picked.slice(0, cut) : picked;
+}
+
 export function dictionaryDir(picked: string): string {
   if (!/\.(ya?ml|safetensors|json)$/i.test(picked)) return picked;
   const cut = Math.max(picked.lastIndexOf('/'), picked.lastIndexOf('\\'));

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphNode } from '../../../shared/api';
 import { exportFileName, listedFor } from './actions/files';
-import { dictionaryDir, latestOnly, nextSelection, pathQuery, toTargetChoice } from './helpers';
+import { dictionaryDir, modelPath, latestOnly, nextSelection, pathQuery, toTargetChoice } from './helpers';
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
@@ -65,5 +65,12 @@ describe('helpers', () => {
     expect(dictionaryDir('/a/dict/config.yaml')).toBe('/a/dict');
     expect(dictionaryDir('C:\\d\\x\\config.yaml')).toBe('C:\\d\\x');
     expect(dictionaryDir('/a/dict')).toBe('/a/dict');
+  });
+  it('uses the folder of a picked Hugging Face config or weights file, and a llama2.c file as is', () => {
+    expect(modelPath('/m/llama/config.json')).toBe('/m/llama');
+    expect(modelPath('C:\\m\\q\\model-00001-of-00002.safetensors')).toBe('C:\\m\\q');
+    expect(modelPath('/m/q/model.safetensors.index.json')).toBe('/m/q');
+    expect(modelPath('/m/stories260K.bin')).toBe('/m/stories260K.bin');
+    expect(modelPath('/m/other.json')).toBe('/m/other.json');
   });
 });

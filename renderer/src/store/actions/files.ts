@@ -1,7 +1,7 @@
 /** Session start and opening models, dictionaries and graphs (native dialog with a bridge, else the workspace browser). */
 import type { FileFilter } from '../../../../shared/api';
 import type { Ctx } from '../context';
-import { dictionaryDir } from '../helpers';
+import { dictionaryDir, modelPath } from '../helpers';
 import type { FilePurpose } from '../types';
 import { reportError, toast } from './feedback';
 import { installGraph, runJob } from './graph';
@@ -10,7 +10,7 @@ import { analyzeNow } from './prompt';
 export const FILE_TITLES: Record<FilePurpose, string> = { model: 'Open model', dictionary: 'Open dictionary', graph: 'Open graph', export: 'Export graph' };
 
 const FILTERS: Record<FilePurpose, readonly FileFilter[]> = {
-  model: [{ name: 'llama2.c checkpoint', extensions: ['bin'] }],
+  model: [{ name: 'llama2.c checkpoint, or a Hugging Face folder\'s config.json', extensions: ['bin', 'json'] }],
   dictionary: [],
   graph: [{ name: 'Attribution graph', extensions: ['json', 'safetensors'] }],
   export: [{ name: 'Graph JSON', extensions: ['json'] }],
@@ -18,7 +18,7 @@ const FILTERS: Record<FilePurpose, readonly FileFilter[]> = {
 
 /** What the workspace browser lists per purpose (folders are always listed). */
 const SHOWN: Record<FilePurpose, RegExp> = {
-  model: /\.bin$/i,
+  model: /\.bin$|^config\.json$/i,
   dictionary: /^config\.ya?ml$/i,
   graph: /\.(json|safetensors)$/i,
   export: /\.json$/i,
@@ -55,7 +55,7 @@ export async function openFile(ctx: Ctx, purpose: FilePurpose): Promise<void> {
     const mode = purpose === 'export' ? 'save' : purpose === 'dictionary' ? 'open-dir' : 'open';
     const defaultPath = purpose === 'export' && graph ? exportFileName(graph.prompt) : undefined;
     const path = await ctx.pickFile({ mode, title: FILE_TITLES[purpose], filters: FILTERS[purpose], ...(defaultPath ? { defaultPath } : {}) });
-    if (path) await applyFile(ctx, purpose, purpose === 'dictionary' ? dictionaryDir(path) : path);
+    if (path) await applyFile(ctx, purpose, purpose === 'dictionary' ? dictionaryDir(path) : purpose === 'model' ? modelPath(path) : path);
   } catch (e) {
     reportError(ctx, e);
   }
