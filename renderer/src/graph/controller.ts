@@ -13,6 +13,8 @@ import { batchOf, buildEdgeBatches, densityAlpha, EdgeLayer, NO_EDGES, type Edge
 import { cyIds, logitLines, maxFeatureInfluence, nodeElement, tokenTextOf, type NodeElement } from './elements';
 import { FeatureLabelLayer, featureLabelsShown, type FeatureLabel } from './featureLabels';
 import { Highlighter } from './highlight';
+import { buildIncidence, type Incidence } from './incidence';
+import { drawNodesDirectly } from './directDraw';
 import { nodeLabelLook } from './labels';
 import { computeLayout, DEFAULT_LAYOUT, type GraphLayout } from './layout';
 import { MARK_KINDS, markClass, type MarkKind } from './marks';
@@ -64,7 +66,7 @@ export class GraphController {
   private view: PrunedView | null = null;
   private batches: EdgeBatches = NO_EDGES;
   /** View edges by end node (both directions), built on the first hover / path after a view change. */
-  private incidence: { start: Int32Array; edges: Int32Array } | null = null;
+  private incidence: Incidence | null = null;
   private edgeScale: number | null = null;
   private selected: readonly number[] = [];
   /** Marked nodes by kind (pinned, supernode member, affected): classes kept on them across re-prunes. */
@@ -593,28 +595,8 @@ export class GraphController {
     return i >= 0 && i < this.xs.length && this.xs[i] === this.xs[i];
   }
 
-  private incidenceIndex(): { start: Int32Array; edges: Int32Array } {
-    if (this.incidence) return this.incidence;
-    const v = this.view;
-    const n = this.xs.length;
-    const start = new Int32Array(n + 1);
-    if (!v) return (this.incidence = { start, edges: new Int32Array(0) });
-    const drawn = this.batches.slotOfEdge;
-    const m = v.edgeSource.length;
-    for (let e = 0; e < m; e++) {
-      if (drawn[e] < 0) continue;
-      start[v.edgeSource[e] + 1]++;
-      start[v.edgeTarget[e] + 1]++;
-    }
-    for (let i = 0; i < n; i++) start[i + 1] += start[i];
-    const fill = start.slice(0, n);
-    const edges = new Int32Array(start[n]);
-    for (let e = 0; e < m; e++) {
-      if (drawn[e] < 0) continue;
-      edges[fill[v.edgeSource[e]]++] = e;
-      edges[fill[v.edgeTarget[e]]++] = e;
-    }
-    return (this.incidence = { start, edges });
+  private incidenceIndex(): Incidence {
+    return (this.incidence ??= buildIncidence(this.view, this.batches.slotOfEdge, this.xs.length));
   }
 
   private refreshHighlight(full = false): void {
@@ -658,28 +640,4 @@ export class GraphController {
     this.focusNodes = focus ? new Set([...hoverNodes, ...pathNodes]) : null;
     if (featureLabelsShown(this.cy.zoom())) this.updateOverlay();
   }
-}
-
-/**
- * Turns off cytoscape's per-element texture caches (node bodies and labels are then drawn straight onto its
- * canvas — the caches' own "direct draw" fallback). The caches draw each element into a shared texture canvas
- * and then drawImage from it; in a software-rasterized canvas (no GPU: headless Chromium, CI, many laptops
- * in Electron) every such write-then-read copies the texture, ~1.5–2 ms per element, so showing 1,000 new
- * nodes (or zooming to a new texture level) froze the page for seconds. Internal API: when a cytoscape
- * version lacks these caches, nothing changes.
- */
-function drawNodesDirectly(cy: Core): void {
-  type Cache = { getElement?: unknown; drawElement?: (ctx: unknown, ele: unknown) => void };
-  const r = (cy as unknown as { renderer?: () => { data?: Record<string, Cache | undefined>; eleTextBiggerThanMin?: (ele: unknown) => boolean } | undefined }).renderer?.();
-  const body = r?.data?.eleTxrCache;
-  const label = r?.data?.lblTxrCache;
-  const drawLabel = label?.drawElement;
-  if (!r || !body || !label || typeof body.getElement !== 'function' || typeof label.getElement !== 'function' || typeof drawLabel !== 'function' || typeof r.eleTextBiggerThanMin !== 'function') return;
-  body.getElement = () => null;
-  label.getElement = () => null;
-  // The label cache applied min-zoomed-font-size; its direct-draw fallback does not, so check it here.
-  const bigEnough = r.eleTextBiggerThanMin.bind(r);
-  label.drawElement = (ctx, ele) => {
-    if (bigEnough(ele)) drawLabel(ctx, ele);
-  };
 }
