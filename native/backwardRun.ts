@@ -1,6 +1,6 @@
 /** Runs the linearized backward program for batches of targets over one prompt's frozen context. */
 import type { Dictionary } from '../shared/dictionary';
-import type { ModelSpec } from '../shared/model';
+import { parameterCount, type ModelSpec } from '../shared/model';
 import type { Tensor } from '../shared/tensor';
 import { getProgram, ort } from './session';
 import { backwardIO, backwardOutputLayers, buildBackwardProgram } from './programs/backward';
@@ -45,13 +45,9 @@ const small = new WeakMap<ModelSpec, boolean>();
  * peak, so large models run without it (and with onnxruntime's default threads): FLOP-bound anyway, and the
  * retained memory would be gigabytes.
  */
-function isSmall(spec: ModelSpec): boolean {
+export function isSmallModel(spec: ModelSpec): boolean {
   let s = small.get(spec);
-  if (s === undefined) {
-    let params = 0;
-    for (const t of new Set(spec.weights.values())) params += t.data.length;
-    small.set(spec, (s = params < 50_000_000));
-  }
+  if (s === undefined) small.set(spec, (s = parameterCount(spec) < 50_000_000));
   return s;
 }
 
@@ -206,7 +202,7 @@ export async function runBackward(spec: ModelSpec, dict: Dictionary, ctx: Backwa
     lo = Math.min(lo, batch.layer[b]);
     Tp = Math.max(Tp, batch.pos[b] + 1);
   }
-  const smallModel = isSmall(spec);
+  const smallModel = isSmallModel(spec);
   const session = await getProgram(`${spec.fingerprint}|${dict.fingerprint}|backward|${top}|${lo}`, () => buildBackwardProgram(spec, dict, top, lo), { arena: smallModel, memPattern: false, threads: smallModel ? 1 : undefined });
   const prep = prepare(spec, ctx, Tp);
   const vecT = new Float32Array(d * B);

@@ -91,7 +91,8 @@ export async function createEngineService(opts: EngineServiceOptions): Promise<E
   // they are not subject to the workspace.
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(p));
   const session = await EngineSession.create(ws.root, { model: abs(opts.model), dictionary: abs(opts.dictionary) });
-  if (opts.warmUp ?? true) session.startWarmUp();
+  const warmUp = opts.warmUp ?? true;
+  if (warmUp) session.startWarmUp();
   const graphs = new GraphStore();
   const dataRoot = ws.root ?? (opts.dataDir ? realpathDeepest(path.resolve(opts.dataDir)) : null);
   const explain = explainHandlers({ session, graphs, ws, dataRoot, runTag: `${Date.now().toString(36)}${randomBytes(3).toString('hex')}` });
@@ -106,14 +107,14 @@ export async function createEngineService(opts: EngineServiceOptions): Promise<E
       const tok = p.tokenizer === undefined ? undefined : ws.resolve(p.tokenizer, [assetsDir]);
       session.stopWarmUp();
       await session.openModel(file, tok);
-      if (opts.warmUp ?? true) session.startWarmUp();
+      if (warmUp) session.startWarmUp();
       return session.info();
     },
     'dictionary.open': async (p, ctx) => {
       ctx.progress({ phase: 'dictionary', done: 0, total: 1 });
       session.stopWarmUp();
       await session.openDictionary(ws.resolve(p.path, [assetsDir]));
-      if (opts.warmUp ?? true) session.startWarmUp();
+      if (warmUp) session.startWarmUp();
       return session.info();
     },
     'files.list': async (p) => listDirectory(ws, p.dir),

@@ -10,7 +10,7 @@
 import type { AttributionGraph } from '../../shared/graph';
 import type { Dictionary } from '../../shared/dictionary';
 import type { ModelSpec } from '../../shared/model';
-import { runBackward, type TargetBatch } from '../../native/backwardRun';
+import { isSmallModel, runBackward, type TargetBatch } from '../../native/backwardRun';
 import { supportsBackward } from '../../native/programs/backward';
 import type { Tokenizer } from '../tokenizer/types';
 import { UserError } from '../errors';
@@ -323,9 +323,7 @@ export async function attributeGraph(spec: ModelSpec, dict: Dictionary, tok: Tok
 export async function warmUpAttribution(spec: ModelSpec, dict: Dictionary, tok: Tokenizer, o: { calls?: number; signal?: AbortSignal } = {}): Promise<void> {
   if (supportsBackward(dict, spec)) return;
   const { vocabSize: V, maxSeqLen } = spec.config;
-  let params = 0;
-  for (const t of new Set(spec.weights.values())) params += t.data.length;
-  const small = params < 50_000_000;
+  const small = isSmallModel(spec);
   const T = Math.min(maxSeqLen, small ? 16 : 4);
   if (T < 2) return;
   const tokens = [tok.bosId, ...Array.from({ length: T - 1 }, (_, i) => (tok.bosId + 1 + ((i * 7919) % (V - 1))) % V)];
