@@ -20,6 +20,7 @@ import { assetsDir } from '../main/paths';
 import type { Tokenizer } from '../main/tokenizer/types';
 import { randomLlamaModel, randomReluPlt } from './randomModels';
 import { STORY } from './story';
+import { median } from './stats';
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
@@ -79,7 +80,7 @@ async function timeAttribution(spec: ModelSpec, dict: Dictionary, tok: Tokenizer
     times.push(t);
   }
   flops = runs;
-  const seconds = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  const seconds = median(times);
   const r3 = (x: number) => +x.toFixed(3);
   return {
     seconds: r3(seconds),

@@ -14,6 +14,7 @@ import { verifyExplanation } from '../main/explain/verify';
 import { embeddedDictionaryPath } from '../main/paths';
 import { interventionRequestSchema, type InterventionRequestInput } from '../shared/intervention';
 import { DEFAULT_NODE_THRESHOLD, DEFAULT_EDGE_THRESHOLD } from '../shared/api';
+import { median } from './stats';
 
 const PROMPT = 'Once upon a time, there was a little girl named Lily. She';
 
@@ -25,8 +26,7 @@ async function medianMs(f: () => Promise<unknown>, n = 9): Promise<{ medianMs: n
     await f();
     ts.push(performance.now() - t0);
   }
-  ts.sort((a, b) => a - b);
-  return { medianMs: +ts[Math.floor(n / 2)].toFixed(1), maxMs: +ts[n - 1].toFixed(1) };
+  return { medianMs: +median(ts).toFixed(1), maxMs: +Math.max(...ts).toFixed(1) };
 }
 
 export async function benchExplain(): Promise<Record<string, unknown>> {

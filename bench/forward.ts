@@ -6,6 +6,7 @@ import { loadModel } from '../main/model/load';
 import { runForward } from '../native/forwardRun';
 import { referenceForward } from '../main/reference/forward';
 import { Rng } from '../main/engine/sampler';
+import { median } from './stats';
 
 async function timeIt(fn: () => Promise<unknown> | unknown, minMs: number, minReps = 3): Promise<{ ms: number; reps: number }> {
   await fn(); // warm-up (session build, JIT)
@@ -16,8 +17,7 @@ async function timeIt(fn: () => Promise<unknown> | unknown, minMs: number, minRe
     await fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)], reps: times.length };
+  return { ms: median(times), reps: times.length };
 }
 
 export async function benchForward(): Promise<Record<string, unknown>> {

@@ -10,11 +10,7 @@ import { attributeGraph } from '../main/attribution/attribute';
 import { preparePruning } from '../main/graph/prune';
 import { assetsDir } from '../main/paths';
 import { STORY } from './story';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+import { median } from './stats';
 
 export async function benchPrune(): Promise<Record<string, unknown>> {
   const { spec, tokenizer } = await loadModel();

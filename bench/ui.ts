@@ -26,6 +26,7 @@ import { repoRoot, startCwbServer, type CwbServer } from '../e2e/server';
 import { openWsApi } from '../e2e/wsApi';
 import { MAX_VIEW_EDGES } from '../renderer/src/store/actions/graph';
 import { STORY } from './story';
+import { median } from './stats';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SCALE_NODES = 3000;
@@ -46,10 +47,6 @@ interface Timings {
   lastPruneCompleteMs?: number;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
 /** The cached scale graph, built in a child process (≈ 40 s and ~2 GB of random weights) when missing. */
