@@ -103,6 +103,18 @@ export interface WorkDeps {
 
 const FILTERS = [{ name: 'Explanation', extensions: ['json'] }];
 
+/** What new work (another graph, an opened file) starts from, besides its history, graph and path. */
+const FRESH = {
+  checked: [],
+  stats: null,
+  lastRun: null,
+  testResults: {},
+  subject: 'selection',
+  activeView: null,
+  viewPath: null,
+  display: 'graph',
+} as const satisfies Partial<WorkState>;
+
 export function createWorkStore(deps: WorkDeps): WorkStore {
   const { main, client } = deps;
   const pickFile = deps.pickFile ?? null;
@@ -147,7 +159,7 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
     const guard = () => !M.isDirty(get().history) || confirm('The explanation has unsaved changes. Discard them?');
 
     const actions: WorkActions = {
-      ...({} as ViewActions),
+      ...createViewActions(get, set, edit, main),
       undo: () => set((s) => ({ history: M.undo(s.history) })),
       redo: () => set((s) => ({ history: M.redo(s.history) })),
       togglePin: (id) => edit(M.togglePin(id)),
@@ -281,15 +293,8 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
             history,
             graphId: r.graph.graphId,
             savedPath: recovered ? recovered.savedPath : r.path,
-            checked: [],
-            stats: null,
-            lastRun: null,
-            testResults: {},
-            subject: 'selection',
+            ...FRESH,
             fileDialog: null,
-            activeView: null,
-            viewPath: null,
-            display: 'graph',
           });
           main.getState().actions.showGraph(r.graph, { nodeThreshold: ex.attribution.nodeThreshold, edgeThreshold: ex.attribution.edgeThreshold });
           for (const w of r.warnings) notify('info', w);
@@ -318,28 +323,20 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
       dismissRecovery: () => set({ recovery: [] }),
       figureStats: (supernodeIds) => figureStats(graph(), get().history.present.work, supernodeIds),
     };
-    Object.assign(actions, createViewActions(get, set, edit, main));
     return {
       history: M.newHistory(),
       graphId: null,
       savedPath: null,
-      checked: [],
-      stats: null,
+      ...FRESH,
       statsLoading: false,
-      subject: 'selection',
       draft: { op: 'ablate', value: 0, mode: 'frozen' },
       running: false,
-      lastRun: null,
-      testResults: {},
       testsRunning: [],
       featureLabels: {},
       featureLabelsFor: null,
       fileDialog: null,
       fileBusy: false,
       recovery: [],
-      activeView: null,
-      viewPath: null,
-      display: 'graph',
       actions,
     };
   });
@@ -411,7 +408,7 @@ export function createWorkStore(deps: WorkDeps): WorkStore {
             () => undefined,
           );
         }
-        store.setState({ history: M.newHistory(), graphId: id, savedPath: null, checked: [], stats: null, lastRun: null, testResults: {}, subject: 'selection', activeView: null, viewPath: null, display: 'graph' });
+        store.setState({ history: M.newHistory(), graphId: id, savedPath: null, ...FRESH });
       }
       void loadLabels(m.graph);
       refreshStats();
