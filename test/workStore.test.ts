@@ -14,7 +14,7 @@ import { createEngineService, localClient, type EngineService } from '../main/ap
 import { recording, until } from './recordingClient';
 import { createWorkbenchStore, type WorkbenchStore } from '../renderer/src/store/store';
 import { isDirty } from '../renderer/src/store/work/model';
-import { createWorkStore, type WorkStore } from '../renderer/src/store/work/workStore';
+import { createWorkStore, type WorkActions, type WorkStore } from '../renderer/src/store/work/workStore';
 
 const PROMPT = 'Once upon a time, there was a little girl named Lily';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cwb-work-'));
@@ -54,6 +54,12 @@ function topFeatures(main: WorkbenchStore, n: number): GraphNode[] {
     .slice(0, n);
 }
 
+/** Checks the nodes and groups the checked nodes into a supernode labelled `label`. */
+function group(a: WorkActions, nodes: readonly GraphNode[], label: string): void {
+  for (const f of nodes) a.setChecked(f.id, true);
+  a.groupChecked(label);
+}
+
 beforeAll(async () => {
   service = await createEngineService({ workspace: tmp });
 });
@@ -70,9 +76,7 @@ describe('work store on the real engine', () => {
     const a = work.getState().actions;
     a.togglePin(f1.id);
     a.togglePin(f2.id);
-    a.setChecked(f1.id, true);
-    a.setChecked(f2.id, true);
-    a.groupChecked('say Lily');
+    group(a, [f1, f2], 'say Lily');
     expect(work.getState().history.present.work.supernodes).toEqual([{ id: 'sn1', label: 'say Lily', nodeIds: [f1.id, f2.id] }]);
     expect(isDirty(work.getState().history)).toBe(true);
     a.undo();
@@ -105,8 +109,7 @@ describe('work store on the real engine', () => {
     const { client, main, work } = await traced();
     const feats = topFeatures(main, 8);
     const a = work.getState().actions;
-    for (const f of feats) a.setChecked(f.id, true);
-    a.groupChecked('top features');
+    group(a, feats, 'top features');
     a.setSubject('sn1');
     await a.runIntervention();
     const run = work.getState().lastRun;
@@ -138,9 +141,7 @@ describe('work store on the real engine', () => {
     const a = work.getState().actions;
     a.togglePin(f1.id);
     a.togglePin(f2.id);
-    a.setChecked(f1.id, true);
-    a.setChecked(f2.id, true);
-    a.groupChecked('pair');
+    group(a, [f1, f2], 'pair');
     a.setSubject('sn1');
     const run = async (patch: Parameters<typeof a.setDraft>[0]) => {
       a.setDraft(patch);
@@ -170,9 +171,7 @@ describe('work store on the real engine', () => {
     const [f1, f2, f3] = topFeatures(main, 3);
     const a = work.getState().actions;
     for (const f of [f1, f2, f3]) a.togglePin(f.id);
-    a.setChecked(f1.id, true);
-    a.setChecked(f2.id, true);
-    a.groupChecked('pair');
+    group(a, [f1, f2], 'pair');
     const base = { nodeThreshold: 0.8, edgeThreshold: 0.98, region: null, path: null, show: 'graph' as const };
     expect(a.saveView(base)).toBe(0);
     expect(a.saveView({ ...base, nodeThreshold: 0.5, show: 'subgraph', path: [f1.id, f3.id] }, 'Sparse')).toBe(1);
@@ -214,9 +213,7 @@ describe('work store on the real engine', () => {
     const { main, work, asked } = await traced();
     const [f1, f2, f3] = topFeatures(main, 3);
     const a = work.getState().actions;
-    a.setChecked(f1.id, true);
-    a.setChecked(f2.id, true);
-    a.groupChecked('pair');
+    group(a, [f1, f2], 'pair');
     a.togglePin(f3.id);
     a.setNodeLabel(f3.id, 'the name');
     a.setNotes('notes');
