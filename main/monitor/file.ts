@@ -2,7 +2,6 @@
  * Monitors files: validated load, atomic save, and resolution against the model and dictionary in use (probe
  * files loaded relative to the monitors file, token texts resolved to ids, layers and features range-checked).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Dictionary } from '../../shared/dictionary';
 import type { ModelSpec } from '../../shared/model';
@@ -11,28 +10,15 @@ import { monitorsFileSchema, type Monitor, type MonitorsFile } from '../../share
 import { resolveToken } from '../attribution/targets';
 import { UserError } from '../errors';
 import { writeFileAtomic } from '../files';
-import { loadProbe } from '../probe/file';
+import { loadProbe, parseWith, readJsonFile } from '../probe/file';
 import type { Tokenizer } from '../tokenizer/types';
 
 export function parseMonitorsFile(json: unknown, where: string): MonitorsFile {
-  const r = monitorsFileSchema.safeParse(json);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new UserError(`${where} is not a valid monitors file: ${i?.path.join('.') || 'file'}: ${i?.message}`);
-  }
-  return r.data;
+  return parseWith(monitorsFileSchema, json, `${where} is not a valid monitors file`);
 }
 
 export function loadMonitorsFile(file: string): MonitorsFile {
-  if (!existsSync(file)) throw new UserError(`monitors file not found: ${file}`);
-  if (statSync(file).size > 64 * 2 ** 20) throw new UserError(`${file} is too large to be a monitors file`);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    throw new UserError(`${file} is not valid JSON (expected a monitors file: {"format": "cwb-monitors", "version": 1, "monitors": [...]})`);
-  }
-  return parseMonitorsFile(json, file);
+  return readJsonFile(file, 'monitors file', monitorsFileSchema, 'a monitors file: {"format": "cwb-monitors", "version": 1, "monitors": [...]}');
 }
 
 export function saveMonitorsFile(file: string, m: MonitorsFile): void {
