@@ -47,7 +47,6 @@ export const monitorSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 export type Monitor = z.infer<typeof monitorSchema>;
-export type MonitorInput = z.input<typeof monitorSchema>;
 
 export const monitorsFileSchema = z
   .strictObject({

@@ -12,8 +12,6 @@ import { GraphBuilder, type BuiltProgram, type Value } from '../onnx/builder';
 import { weightAccess } from './llamaParts';
 import { finalLogits } from './families';
 
-export const lensOutputs = ['top_probs', 'top_ids', 'target_prob', 'target_rank', 'entropy'] as const;
-
 export function buildLensProgram(spec: ModelSpec, opts: { readonly withLogits: boolean }): BuiltProgram {
   const cfg = spec.config;
   const g = new GraphBuilder('lens');
