@@ -11,6 +11,7 @@ import { lensHooks } from '../../shared/lens';
 import { runEncode } from '../../native/encodeRun';
 import { runLens } from '../../native/lensRun';
 import { forwardPadded, pool } from '../probe/collect';
+import { predictLogistic } from '../probe/logistic';
 import type { ResolvedMonitor } from './file';
 
 /** Pools a per-position series over an item of `len` positions: max/mean skip BOS (unless it is alone). */
@@ -21,8 +22,6 @@ export function poolSeries(at: (p: number) => number, len: number, how: Pool): n
   for (let p = from; p < len; p++) acc = how === 'max' ? Math.max(acc, at(p)) : acc + at(p);
   return how === 'max' ? acc : acc / (len - from);
 }
-
-const sigmoid = (t: number) => (t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t)));
 
 export class MonitorScorer {
   readonly names: string[];
@@ -76,9 +75,7 @@ export class MonitorScorer {
           }
           case 'probe': {
             const x = pool(acts.get(m.probeFile.hook)!, b, len, m.probeFile.position);
-            let s = m.probeFile.bias;
-            for (let j = 0; j < x.length; j++) s += m.probeFile.weights[j] * x[j];
-            scores[k][b] = sigmoid(s);
+            scores[k][b] = predictLogistic(m.probeFile.weights, m.probeFile.bias, x, [0], x.length)[0];
             break;
           }
           case 'lens': {
