@@ -4,7 +4,8 @@ import { SEARCH_INPUT_ID } from '../components/SearchBox';
 import { useWorkbenchStore } from '../store/react';
 import { shortcutFor } from './shortcuts';
 
-function isEditable(el: Element | null): boolean {
+/** Whether keys typed now go into a text field (shortcuts of plain keys stay out of its way). */
+export function isEditable(el: Element | null): boolean {
   if (!el) return false;
   if (el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement) return true;
   if (el instanceof HTMLInputElement) return !['button', 'checkbox', 'radio', 'range', 'submit', 'reset'].includes(el.type);

@@ -7,6 +7,7 @@
 import { useEffect } from 'react';
 import type { TestRunResult } from '../../../shared/apiExplain';
 import type { CausalTest } from '../../../shared/explanation';
+import { isEditable } from '../keyboard/useShortcuts';
 import { useActions, useWb, useWorkbenchStore } from '../store/react';
 import { describeExpectation, logitNodes, logitToken } from '../store/work/build';
 import { formatPercent, formatValue } from '../text/format';
@@ -22,9 +23,8 @@ export function usePresentationEffects(): void {
   useEffect(() => {
     // "p" starts presentation mode (desktop: also F5 in the View menu).
     const onKey = (e: KeyboardEvent) => {
-      const t = e.target;
       if (e.key !== 'p' || e.ctrlKey || e.metaKey || e.altKey || main.getState().presentation || !main.getState().graph) return;
-      if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement || (t instanceof HTMLElement && t.isContentEditable)) return;
+      if (isEditable(document.activeElement)) return;
       e.preventDefault();
       const w = work.getState();
       if (w.activeView === null && w.history.present.work.views.length > 0) w.actions.applyView(0);
@@ -48,9 +48,7 @@ export function usePresentationEffects(): void {
       if (entered && !document.fullscreenElement && main.getState().presentation) main.getState().actions.togglePresentation();
     };
     const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey || e.metaKey || e.altKey) return;
-      const t = e.target;
-      if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) return;
+      if (e.ctrlKey || e.metaKey || e.altKey || isEditable(document.activeElement)) return;
       const w = work.getState().actions;
       if (e.key === 'ArrowRight' || e.key === 'PageDown' || e.key === ' ') {
         e.preventDefault();

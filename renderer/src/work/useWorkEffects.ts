@@ -4,16 +4,10 @@
  * mode also Ctrl/⌘+S (save), Ctrl/⌘+Shift+S (save as) and Ctrl/⌘+O (open); the desktop menu has them itself.
  */
 import { useEffect } from 'react';
+import { isEditable } from '../keyboard/useShortcuts';
 import { isDirty } from '../store/work/model';
 import { useWorkbenchStore } from '../store/react';
 import { useWorkStore } from './context';
-
-function isEditable(el: Element | null): boolean {
-  if (!el) return false;
-  if (el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement) return true;
-  if (el instanceof HTMLInputElement) return !['button', 'checkbox', 'radio', 'range', 'submit', 'reset'].includes(el.type);
-  return (el as HTMLElement).isContentEditable === true;
-}
 
 /** How long after a Ctrl/⌘-press on the graph a new selection counts as that click (cytoscape taps on release). */
 const CLICK_WINDOW_MS = 1500;
