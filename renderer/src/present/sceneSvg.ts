@@ -104,7 +104,7 @@ export function sceneSvg(scene: GraphScene, labels: SceneLabels): string {
       out.push(`<path d="M${cx} ${n2(Number(cy) - h)} L${n2(Number(cx) + h)} ${cy} L${cx} ${n2(Number(cy) + h)} L${n2(Number(cx) - h)} ${cy} Z" fill="${NODE_COLORS.error}"${markAttrs}/>`);
     } else {
       const isTok = n.kind === 'token';
-      const text = isTok ? n.label : n.label;
+      const text = n.label;
       const px = isTok ? 12 : 11;
       const w = Math.max((isTok ? 64 : 78) * k, textWidth(text, Number(fs(px))) + 12);
       const h = (isTok ? 24 : 30) * k;
