@@ -43,3 +43,6 @@ export function idsOption(raw: string, vocabSize: number): number[] {
   }
   return ids;
 }
+
+/** A token option's value: `#123` is the token id 123, anything else is token text (resolveToken resolves both). */
+export const tokenArg = (s: string): string | number => (/^#\d+$/.test(s) ? Number(s.slice(1)) : s);

@@ -3,10 +3,8 @@ import { resolveToken } from '../attribution/targets';
 import { UserError } from '../errors';
 import { loadModel } from '../model/load';
 import { logitLens } from '../lens/lens';
-import { idsOption, intOption, parseCommandArgs } from './args';
+import { idsOption, intOption, parseCommandArgs, tokenArg } from './args';
 import { checkContext, type Out } from './commands';
-
-const tokenArg = (s: string) => (/^#\d+$/.test(s) ? Number(s.slice(1)) : s);
 
 export async function cmdLens(argv: string[], out: Out): Promise<number> {
   const { values } = parseCommandArgs('lens', argv, {

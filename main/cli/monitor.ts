@@ -12,7 +12,7 @@ import { evalTable, evaluateMonitors } from '../monitor/evaluate';
 import { loadMonitorsFile, needsDictionary, resolveMonitors } from '../monitor/file';
 import { MonitorScorer } from '../monitor/scorer';
 import { lineWriter, monitorStream } from '../monitor/stream';
-import { intOption, parseCommandArgs } from './args';
+import { intOption, parseCommandArgs, tokenArg } from './args';
 import type { Out } from './commands';
 import { progressLine } from './progress';
 
@@ -97,7 +97,7 @@ async function cmdMonitorEval(argv: string[], out: Out): Promise<number> {
   const { spec, tokenizer, scorer, resolved, ctx } = await setup(values);
   const data = readLabeled(path.resolve(values.data), ctx);
   const tokArg = values['baseline-token'];
-  const baselineToken = tokArg === undefined ? null : resolveToken(tokenizer, spec.config.vocabSize, /^#\d+$/.test(tokArg) ? Number(tokArg.slice(1)) : tokArg);
+  const baselineToken = tokArg === undefined ? null : resolveToken(tokenizer, spec.config.vocabSize, tokenArg(tokArg));
   const e = await evaluateMonitors(spec, scorer, resolved.map((m) => m.kind), resolved.map((m) => m.threshold), data, {
     seed,
     baselineToken,
