@@ -18,6 +18,7 @@ import { embeddedDictionaryPath } from '../main/paths';
 import { loadMonitorsFile, resolveMonitors } from '../main/monitor/file';
 import { MonitorScorer } from '../main/monitor/scorer';
 import { lineWriter, monitorStream } from '../main/monitor/stream';
+import { itemContext } from '../main/probe/data';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -40,7 +41,7 @@ export async function benchMonitor(): Promise<Record<string, unknown>> {
     const dict = await loadDictionary(embeddedDictionaryPath);
     const monitorsPath = path.join(root, 'data/mom.monitors.json');
     const file = loadMonitorsFile(monitorsPath);
-    const ctx = { tokenizer, vocabSize: spec.config.vocabSize, maxSeqLen: spec.config.maxSeqLen };
+    const ctx = itemContext(spec, tokenizer);
 
     const run = async (name: string, monitors: typeof file.monitors, items: number) => {
       const resolved = resolveMonitors({ ...file, monitors }, { spec, tokenizer, dict, baseDir: path.dirname(monitorsPath) });

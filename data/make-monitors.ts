@@ -17,7 +17,7 @@ import { MONITORS_FORMAT, MONITORS_VERSION } from '../shared/monitor';
 import { loadModel } from '../main/model/load';
 import { loadDictionary } from '../main/dictionary/format';
 import { embeddedDictionaryPath } from '../main/paths';
-import { readLabeled } from '../main/probe/data';
+import { itemContext, readLabeled } from '../main/probe/data';
 import { saveProbe } from '../main/probe/file';
 import { splitIndices } from '../main/probe/split';
 import { trainProbe } from '../main/probe/train';
@@ -34,7 +34,7 @@ const PROBE_HOOK = 'blocks.2.hook_resid_post';
 async function main() {
   const { spec, tokenizer } = await loadModel();
   const dict = await loadDictionary(embeddedDictionaryPath);
-  const ctx = { tokenizer, vocabSize: spec.config.vocabSize, maxSeqLen: spec.config.maxSeqLen };
+  const ctx = itemContext(spec, tokenizer);
   for (const task of ['mom', 'sad']) {
     const data = readLabeled(path.join(here, `${task}.jsonl`), ctx);
     const split = splitIndices(data.labels, 0);

@@ -7,7 +7,7 @@ import { loadDictionary } from '../dictionary/format';
 import { UserError } from '../errors';
 import { loadModel } from '../model/load';
 import { embeddedDictionaryPath } from '../paths';
-import { readLabeled } from '../probe/data';
+import { itemContext, readLabeled } from '../probe/data';
 import { evalTable, evaluateMonitors } from '../monitor/evaluate';
 import { loadMonitorsFile, needsDictionary, resolveMonitors } from '../monitor/file';
 import { MonitorScorer } from '../monitor/scorer';
@@ -36,7 +36,7 @@ async function setup(values: { model?: string; tokenizer?: string; dict?: string
   }
   const resolved = resolveMonitors(monitors, { spec, tokenizer, dict, baseDir: path.dirname(file) });
   const scorer = new MonitorScorer(spec, dict, resolved);
-  const ctx = { tokenizer, vocabSize: spec.config.vocabSize, maxSeqLen: spec.config.maxSeqLen };
+  const ctx = itemContext(spec, tokenizer);
   return { spec, tokenizer, scorer, resolved, ctx };
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { probePositionSchema, type ProbeMetrics } from '../../shared/probe';
 import { UserError } from '../errors';
 import { loadModel } from '../model/load';
-import { readLabeled } from '../probe/data';
+import { itemContext, readLabeled } from '../probe/data';
 import { loadProbe, saveProbe } from '../probe/file';
 import { evalProbe, trainProbe } from '../probe/train';
 import { intOption, parseCommandArgs } from './args';
@@ -37,7 +37,7 @@ async function cmdProbeTrain(argv: string[], out: Out): Promise<number> {
   if (!position.success) throw new UserError(`--position must be last or mean, got "${values.position}"`);
   const seed = intOption('seed', values.seed, 0, 0);
   const { spec, tokenizer } = await loadModel(values);
-  const data = readLabeled(path.resolve(values.data), { tokenizer, vocabSize: spec.config.vocabSize, maxSeqLen: spec.config.maxSeqLen });
+  const data = readLabeled(path.resolve(values.data), itemContext(spec, tokenizer));
   const t0 = performance.now();
   const probe = await trainProbe(spec, data, { hook: values.hook, position: position.data, seed, onProgress: progressLine(out, 'activations', 'items', { final: false }) });
   saveProbe(path.resolve(values.out), probe);
@@ -62,7 +62,7 @@ async function cmdProbeEval(argv: string[], out: Out): Promise<number> {
   if (!values.data) throw new UserError('probe eval: --data LABELED.jsonl is required');
   const { spec, tokenizer } = await loadModel(values);
   const probe = loadProbe(path.resolve(values.probe), spec);
-  const data = readLabeled(path.resolve(values.data), { tokenizer, vocabSize: spec.config.vocabSize, maxSeqLen: spec.config.maxSeqLen });
+  const data = readLabeled(path.resolve(values.data), itemContext(spec, tokenizer));
   const r = await evalProbe(spec, probe, data, { onProgress: progressLine(out, 'activations', 'items', { final: false }) });
   out.stderr('\r\u001b[K');
   if (values.json) out.stdout(JSON.stringify(r) + '\n');

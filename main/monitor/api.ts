@@ -15,6 +15,7 @@ import type { Workspace } from '../api/workspace';
 import { logitLens } from '../lens/lens';
 import { resolveMonitors, saveMonitorsFile } from './file';
 import { MonitorScorer } from './scorer';
+import { itemContext } from '../probe/data';
 import { monitorStream } from './stream';
 
 type MonitorApiMethod = keyof typeof monitorApiParams;
@@ -85,7 +86,7 @@ export function monitorHandlers({ session, graphs, ws }: MonitorDeps): MonitorHa
       let truncated = false;
       const total = statSync(file).size;
       const input = createReadStream(file);
-      const summary = await monitorStream(input, async () => undefined, scorer, resolved.map((m) => m.threshold), { tokenizer, vocabSize: spec.config.vocabSize, maxSeqLen: spec.config.maxSeqLen }, {
+      const summary = await monitorStream(input, async () => undefined, scorer, resolved.map((m) => m.threshold), itemContext(spec, tokenizer), {
         source: p.input,
         signal: ctx.signal,
         onProgress: () => ctx.progress({ phase: 'monitor', done: input.bytesRead, total }),

@@ -1,6 +1,7 @@
 /** Reading labeled and stream JSONL items (shared/labeled.ts) into token sequences, with line-numbered errors. */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { ModelSpec } from '../../shared/model';
 import { labeledItemSchema, labelOf, streamItemSchema, type StreamItem } from '../../shared/labeled';
 import { UserError } from '../errors';
 import type { Tokenizer } from '../tokenizer/types';
@@ -10,6 +11,8 @@ export interface ItemContext {
   readonly vocabSize: number;
   readonly maxSeqLen: number;
 }
+
+export const itemContext = (spec: ModelSpec, tokenizer: Tokenizer): ItemContext => ({ tokenizer, vocabSize: spec.config.vocabSize, maxSeqLen: spec.config.maxSeqLen });
 
 /** The item's token ids: `ids` as given, or prompt + completion encoded with BOS. */
 export function itemTokens(item: StreamItem, ctx: ItemContext, where: string): number[] {
