@@ -5,35 +5,19 @@
  * explanation file, reload the page, open the file: pins, the supernode label and the test are restored and the
  * test re-runs with the same verdict. A screenshot is attached at every step.
  */
-import type { Page } from '@playwright/test';
-import { expect, snap, test } from './fixtures';
+import { collectPageErrors, expect, nodeCount, selectById, snap, test, visibleIds } from './fixtures';
 
 const PROMPT = 'Once upon a time, there was a little girl named Lily';
 
-const visibleIds = (page: Page) => page.evaluate(() => window.cwbDebug!.visibleNodeIds());
-const nodeCount = async (page: Page) => Number((await page.getByTestId('graph').getAttribute('data-node-count')) ?? 0);
 const isFeature = (id: string, nLayers: number) => {
   const m = /^(\d+)_(\d+)_(\d+)$/.exec(id);
   return m !== null && Number(m[1]) < nLayers;
 };
 
-/** Selects a node through the search box (no canvas geometry needed). */
-async function selectById(page: Page, id: string): Promise<void> {
-  const box = page.getByRole('searchbox', { name: 'Search nodes' });
-  await box.fill(id);
-  // Enter picks the best match (the results list may still be closing from the last blur).
-  await box.press('Enter');
-  await expect(page.getByRole('region', { name: 'Node details' })).toContainText(id);
-}
-
 test.describe('explain in the browser', () => {
   test('pin → supernode → ablate → test → save → reload → open', async ({ page, server }, testInfo) => {
     test.setTimeout(150_000);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`);
-    });
+    const pageErrors = collectPageErrors(page);
     const subgraph = page.getByRole('region', { name: 'Subgraph' });
     const causal = page.getByRole('region', { name: 'Causal test' });
     const explanation = page.getByRole('region', { name: 'Explanation' });

@@ -10,20 +10,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page, TestInfo } from '@playwright/test';
-import { expect, snap, test } from './fixtures';
+import { collectPageErrors, expect, nodeCount, selectById, snap, test, visibleIds } from './fixtures';
 
 const PROMPT = 'Once upon a time, there was a little girl named Lily';
 const LABEL = 'say Lily';
-
-const visibleIds = (page: Page) => page.evaluate(() => window.cwbDebug!.visibleNodeIds());
-const nodeCount = async (page: Page) => Number((await page.getByTestId('graph').getAttribute('data-node-count')) ?? 0);
-
-async function selectById(page: Page, id: string): Promise<void> {
-  const box = page.getByRole('searchbox', { name: 'Search nodes' });
-  await box.fill(id);
-  await box.press('Enter');
-  await expect(page.getByRole('region', { name: 'Node details' })).toContainText(id);
-}
 
 /** Exports through the toolbar button and the browser-mode dialog; returns the written file's bytes. */
 async function exportVia(page: Page, workspace: string, button: 'SVG' | 'PNG' | 'Report…', name: string): Promise<Buffer> {
@@ -47,11 +37,7 @@ async function attachFile(testInfo: TestInfo, name: string, body: Buffer | strin
 test.describe('present an explanation in the browser', () => {
   test('views → presentation (arrow keys) → export SVG, PNG and the offline HTML report', async ({ page, server, browser }, testInfo) => {
     test.setTimeout(180_000);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`);
-    });
+    const pageErrors = collectPageErrors(page);
     const subgraph = page.getByRole('region', { name: 'Subgraph' });
     const causal = page.getByRole('region', { name: 'Causal test' });
     const views = page.getByRole('region', { name: 'Views' });

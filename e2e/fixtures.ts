@@ -73,3 +73,28 @@ export async function snap(page: Page, testInfo: TestInfo, step: string): Promis
   await testInfo.attach(`${n}-${step}`, { path: file, contentType: 'image/png' });
   rmSync(path.dirname(file), { recursive: true, force: true });
 }
+
+/** Uncaught page errors and console errors from now on (a journey ends expecting none). */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  return errors;
+}
+
+/** The node ids the graph view shows (the page's debug hook). */
+export const visibleIds = (page: Page) => page.evaluate(() => window.cwbDebug!.visibleNodeIds());
+
+/** How many nodes the graph canvas holds. */
+export const nodeCount = async (page: Page): Promise<number> => Number((await page.getByTestId('graph').getAttribute('data-node-count')) ?? 0);
+
+/** Selects a node through the search box (no canvas geometry needed). */
+export async function selectById(page: Page, id: string): Promise<void> {
+  const box = page.getByRole('searchbox', { name: 'Search nodes' });
+  await box.fill(id);
+  // Enter picks the best match (the results list may still be closing from the last blur).
+  await box.press('Enter');
+  await expect(page.getByRole('region', { name: 'Node details' })).toContainText(id);
+}
