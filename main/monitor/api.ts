@@ -13,7 +13,7 @@ import type { GraphStore } from '../api/graphStore';
 import type { EngineSession } from '../api/session';
 import type { Workspace } from '../api/workspace';
 import { logitLens } from '../lens/lens';
-import { resolveMonitors, saveMonitorsFile } from './file';
+import { needsDictionary, resolveMonitors, saveMonitorsFile } from './file';
 import { MonitorScorer } from './scorer';
 import { itemContext } from '../probe/data';
 import { monitorStream } from './stream';
@@ -112,7 +112,7 @@ export function monitorHandlers({ session, graphs, ws }: MonitorDeps): MonitorHa
         format: MONITORS_FORMAT,
         version: MONITORS_VERSION,
         model: { name: spec.name, fingerprint: spec.fingerprint },
-        ...(dict && p.monitors.some((m) => m.kind === 'feature' || m.kind === 'features') ? { dictionary: { name: dict.name, fingerprint: dict.fingerprint } } : {}),
+        ...(dict && needsDictionary(p.monitors) ? { dictionary: { name: dict.name, fingerprint: dict.fingerprint } } : {}),
         monitors: p.monitors,
       });
       return { path: file };
