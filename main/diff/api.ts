@@ -20,7 +20,7 @@ import { runDiff } from './run';
 import { parseSuiteText } from './suite';
 import { explanationFiles } from './explanations';
 import { checkComparable } from './comparable';
-import { argmax } from './outputs';
+import { argmax } from '../engine/sampler';
 import { lastLogits } from './batch';
 import { graphDiff } from './graphs';
 

@@ -4,6 +4,7 @@
  */
 import type { PromptRow } from '../../shared/diff';
 import type { Tokenizer } from '../tokenizer/types';
+import { argmax } from '../engine/sampler';
 import type { SuitePrompt } from './suite';
 
 /** log-softmax in float64. */
@@ -29,12 +30,6 @@ export function klFromLogits(p: ArrayLike<number>, q: ArrayLike<number>): number
   }
   // Rounding can leave a tiny negative for near-identical distributions; KL is never negative.
   return Math.max(0, kl);
-}
-
-export function argmax(x: ArrayLike<number>): number {
-  let b = 0;
-  for (let i = 1; i < x.length; i++) if (x[i] > x[b]) b = i;
-  return b;
 }
 
 export interface OutputsLevel {
