@@ -14,7 +14,6 @@ export interface Batch {
   /** Suite indices of the rows. */
   readonly rows: readonly number[];
   readonly T: number;
-  readonly tokens: number[][];
 }
 
 /** Batches of at most `maxRows` rows and about `maxTokens` padded tokens, prompts sorted by length. */
@@ -29,7 +28,7 @@ export function planBatches(lengths: readonly number[], maxRows = 64, maxTokens 
       cur.T = Math.max(cur.T, T);
     } else out.push({ rows: [i], T });
   }
-  return out.map((b) => ({ ...b, tokens: [] }));
+  return out;
 }
 
 export function padded(prompts: readonly (readonly number[])[], rows: readonly number[], T: number): number[][] {
