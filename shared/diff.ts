@@ -209,7 +209,6 @@ export const diffReportSchema = z.strictObject({
   timings: z.record(str(100), finite),
 });
 
-export type DiffModelRef = z.infer<typeof diffModelRefSchema>;
 export type WeightRank = z.infer<typeof weightRankSchema>;
 export type WeightRow = z.infer<typeof weightRowSchema>;
 export type ComponentRow = z.infer<typeof componentRowSchema>;
