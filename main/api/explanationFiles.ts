@@ -17,7 +17,7 @@
  * run and graph for an explanation never saved. A successful save removes the recovery copies it supersedes.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, statSync, mkdirSync, type Stats } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ExplanationContent, ExplanationOpenResult, ExplanationSaveResult, FeatureLabels, RecoveryEntry } from '../../shared/apiExplain';
@@ -25,7 +25,7 @@ import { EXPLANATION_FORMAT_VERSION, type Explanation } from '../../shared/expla
 import type { AttributionGraph } from '../../shared/graph';
 import { UserError } from '../errors';
 import { loadExplanation, saveExplanation } from '../explain/file';
-import { writeFileAtomic } from '../files';
+import { statOrNull, writeFileAtomic } from '../files';
 import { buildQParams, FEATURE_TYPE, importGraphJson, stringifyGraphJson, type GraphJson } from '../graph/neuronpediaJson';
 import { RAW_GRAPH_FORMAT, readRawGraph, sidecarPath, writeRawGraph } from '../graph/rawGraph';
 import { isJsonObject, parseJsonSafely, type JsonObject, type JsonValue } from '../graph/safeJson';
@@ -42,14 +42,6 @@ export const RAW_SUFFIX = '.raw.safetensors';
 const APP_NAME = 'circuit-workbench';
 const RECOVERY_FORMAT = 'circuit-workbench-recovery';
 const RECOVERY_META = '.recovery.json';
-
-function statOrNull(p: string): Stats | null {
-  try {
-    return statSync(p);
-  } catch {
-    return null;
-  }
-}
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 

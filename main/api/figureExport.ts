@@ -3,23 +3,14 @@
  * name must say what it is (.svg / .png) and the content must be one (an `<svg>` root / the PNG signature), so a
  * client cannot use this to drop arbitrary files (scripts, configs) into the workspace.
  */
-import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiParams } from '../../shared/api';
 import { UserError } from '../errors';
-import { writeFileAtomic } from '../files';
+import { statOrNull, writeFileAtomic } from '../files';
 import { badRequest } from './errors';
 import type { Workspace } from './workspace';
 
 export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-function statOrNull(p: string) {
-  try {
-    return statSync(p);
-  } catch {
-    return null;
-  }
-}
 
 /** The file's bytes after checking the content matches the format. */
 export function figureBytes(p: ApiParams<'figure.export'>): Buffer {

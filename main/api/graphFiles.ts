@@ -1,22 +1,13 @@
 /** graph.open (graph JSON or a raw .safetensors graph) and graph.export (graph JSON of the pruned graph). */
-import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { AttributionGraph } from '../../shared/graph';
 import { UserError } from '../errors';
-import { writeFileAtomic } from '../files';
+import { statOrNull, writeFileAtomic } from '../files';
 import { exportGraphJson, exportImportedGraphJson, importGraphJsonFile, stringifyGraphJson, type GraphJson, type ImportedGraph } from '../graph/neuronpediaJson';
 import { hasEdge, type PruneResult } from '../graph/prune';
 import { readRawGraph } from '../graph/rawGraph';
 
 export type GraphFile = { readonly kind: 'json'; readonly graph: ImportedGraph } | { readonly kind: 'raw'; readonly graph: AttributionGraph };
-
-function statOrNull(p: string) {
-  try {
-    return statSync(p);
-  } catch {
-    return null;
-  }
-}
 
 export async function readGraphFile(file: string): Promise<GraphFile> {
   const st = statOrNull(file);

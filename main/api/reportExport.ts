@@ -3,24 +3,16 @@
  * The subgraph scored in the report is the pinned nodes and supernode members, or — when there are none — the
  * nodes kept at the explanation's thresholds (subgraph.stats' definitions).
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { ExplanationContent, TestRunResult } from '../../shared/apiExplain';
 import { UserError } from '../errors';
-import { writeFileAtomic } from '../files';
+import { statOrNull, writeFileAtomic } from '../files';
 import { describeExpectation, describeIntervention, renderReport, REPORT_GENERATOR, type ReportData } from '../explain/report';
 import type { ExplainDeps } from './explainCommon';
 import type { GraphEntry } from './graphEntry';
 import { pruneAt } from './graphQueries';
 import { restrictedScores, scoredSet } from './subgraph';
-
-function statOrNull(p: string) {
-  try {
-    return statSync(p);
-  } catch {
-    return null;
-  }
-}
 
 /** Whether an existing file is a report this app wrote (its head carries the generator marker). */
 function isOurReport(file: string): boolean {
