@@ -9,12 +9,12 @@
  */
 import type { ModelSpec } from '../../shared/model';
 import { runLens } from '../../native/lensRun';
-import { collectHook, type CollectOptions } from '../probe/collect';
+import { collectHook, lengthBatches, type CollectOptions } from '../probe/collect';
 import type { LabeledData } from '../probe/data';
+import { predictLogistic } from '../probe/logistic';
 import { atThreshold, auroc, bestF1Threshold } from '../probe/metrics';
 import { splitIndices } from '../probe/split';
 import { fitProbe } from '../probe/train';
-import { lengthBatches } from '../probe/collect';
 import type { MonitorScorer } from './scorer';
 
 export interface EvalRow {
@@ -79,13 +79,7 @@ export async function evaluateMonitors(spec: ModelSpec, scorer: MonitorScorer, k
     const Xp = await collectHook(spec, data.seqs, finalHook, position, { ...opts, onProgress: (j) => opts.onProgress?.(n + (k * n + j) / 2, 2 * n) });
     if (position === 'last') X = Xp;
     const fit = fitProbe(Xp, y, d, split);
-    const p = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = fit.b;
-      for (let j = 0; j < d; j++) s += fit.w[j] * Xp[i * d + j];
-      p[i] = 1 / (1 + Math.exp(-s));
-    }
-    baselines.push(row(`probe on ${finalHook} (${position})`, 'baseline', at(p, test), yTest, 0.5));
+    baselines.push(row(`probe on ${finalHook} (${position})`, 'baseline', predictLogistic(fit.w, fit.b, Xp, test, d), yTest, 0.5));
   }
 
   // Baseline 2: output only. The final residual's lens is the model's own distribution (exact, see lens tests).
