@@ -17,7 +17,7 @@
 import type { ModelSpec } from '../../shared/model';
 import { weightNames as W } from '../../shared/model';
 import { GraphBuilder, type BuiltProgram, type Value } from '../onnx/builder';
-import { attnScaleOf, finalLogits, isSlidingLayer, mlpActivation, normCentre, normScale, softcap } from './families';
+import { attnScaleOf, finalLogits, gainNorm, isSlidingLayer, mlpActivation, normScale, softcap } from './families';
 import { applyRope, ropeTables, weightAccess, type RopeTables } from './llamaParts';
 
 export const pastKeyInput = (l: number) => `past_k_${l}`;
@@ -47,14 +47,10 @@ export function buildDecodeProgram(spec: ModelSpec): BuiltProgram {
   const eps = g.scalarF(cfg.normEps);
   const scale = g.scalarF(attnScaleOf(cfg));
   const negInf = g.scalarF(-Infinity);
-  const has = (name: string) => spec.weights.has(name);
-  const linear = (x: Value, name: string, bias: string): Value => (has(bias) ? g.add(w.linear(x, name), w.weight(bias)) : w.linear(x, name));
+  const linear = w.linear;
   /** The family's norm with its gain (and LayerNorm bias), as forward.ts's rmsNorm computes it. */
-  const norm = (x: Value, gain: string, bias?: string): Value => {
-    const centred = normCentre(g, cfg, x);
-    const y = g.mul(g.div(centred, normScale(g, centred, eps)), w.weight(gain));
-    return bias && has(bias) ? g.add(y, w.weight(bias)) : y;
-  };
+  const norm = (x: Value, gain: string, bias?: string): Value =>
+    gainNorm(g, cfg, x, eps, w.weight(gain), bias && spec.weights.has(bias) ? w.weight(bias) : undefined);
   const headNorm = (x: Value, gain: string): Value => g.mul(g.div(x, normScale(g, x, eps)), w.weight(gain));
   const cap = (x: Value) => (cfg.attnSoftcap !== undefined ? softcap(g, x, cfg.attnSoftcap) : x);
 

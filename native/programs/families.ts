@@ -51,6 +51,13 @@ export function normScale(g: GraphBuilder, centred: Value, eps: Value): Value {
   return g.sqrt(g.add(g.meanLast(g.mul(centred, centred)), eps));
 }
 
+/** The family's norm with its gain (and LayerNorm bias when given), in the forward program's op order, no hooks. */
+export function gainNorm(g: GraphBuilder, cfg: ArchConfig, x: Value, eps: Value, gain: Value, bias?: Value): Value {
+  const centred = normCentre(g, cfg, x);
+  const y = g.mul(g.div(centred, normScale(g, centred, eps)), gain);
+  return bias ? g.add(y, bias) : y;
+}
+
 /**
  * Additional attention mask of a sliding-window layer [T, T]: true where query − key ≥ window (transformers'
  * `sliding_window_overlay`: a key is visible when kv_idx > q_idx − window). Combined with the causal mask.
@@ -76,9 +83,8 @@ export function attnScaleOf(cfg: ArchConfig): number {
  */
 export function finalLogits(g: GraphBuilder, spec: ModelSpec, w: { weight(name: string): Value; linear(x: Value, name: string): Value }, x: Value): Value {
   const cfg = spec.config;
-  const centred = normCentre(g, cfg, x);
-  let y = g.mul(g.div(centred, normScale(g, centred, g.scalarF(cfg.normEps))), w.weight(W.lnFinal));
-  if (spec.weights.has(W.lnFinalBias)) y = g.add(y, w.weight(W.lnFinalBias));
+  const bias = spec.weights.has(W.lnFinalBias) ? w.weight(W.lnFinalBias) : undefined;
+  const y = gainNorm(g, cfg, x, g.scalarF(cfg.normEps), w.weight(W.lnFinal), bias);
   const logits = w.linear(y, W.unembed);
   return cfg.finalSoftcap !== undefined ? softcap(g, logits, cfg.finalSoftcap) : logits;
 }

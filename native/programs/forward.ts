@@ -92,10 +92,8 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
   const shapeOf = (...parts: (Value | number)[]) =>
     g.concat(parts.map((p) => (typeof p === 'number' ? g.constI64([p]) : p)), 0);
 
-  const { weight, linear: linearNoBias } = weightAccess(g, spec);
-  /** x·Wᵀ, plus the bias when the model has one under `bias` (HF biases are constants of the model). */
-  const linear = (x: Value, name: string, bias?: string): Value =>
-    bias && spec.weights.has(bias) ? g.add(linearNoBias(x, name), weight(bias)) : linearNoBias(x, name);
+  // linear(x, W, bias) adds the bias when the model has one (HF biases are constants of the model).
+  const { weight, linear } = weightAccess(g, spec);
 
   /** Applies frozen/set/add to a hook point. `compute` runs only when the hook is not frozen. */
   /** `frozenPlus` (constrained mode): the hook's value is its frozen input plus this live term. */

@@ -1,7 +1,7 @@
 /**
- * The logit-lens program: residual-stream vectors decoded through the model's final RMSNorm and unembedding,
- * as the forward program does for the last layer (same ops, same order: llamaParts.rmsNormGain, Gemm with
- * transB), so the lens of the final residual is the model's own logits.
+ * The logit-lens program: residual-stream vectors decoded through the model's final norm, unembedding and
+ * soft-cap, as the forward program does for the last layer (same ops, same order: families.finalLogits, Gemm
+ * with transB), so the lens of the final residual is the model's own logits.
  *
  * Input `resid` [N, T, d] (N stacked residual streams, e.g. one per layer), `target` int64 [1], `k` int64 [1].
  * Outputs per (n, t): the top-k probabilities and token ids, the target's probability and rank (number of

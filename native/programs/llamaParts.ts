@@ -1,8 +1,7 @@
 /**
  * Graph pieces of the Llama family shared by programs other than the forward program. They emit exactly the
  * op sequences `forward.ts` emits (same weight layout, same float32 RoPE angles, same rotation arithmetic), so
- * a program built from them agrees with the forward program to float32 rounding. `forward.ts` still has its own
- * copies (it is not edited here); it can switch to these without changing its output.
+ * a program built from them agrees with the forward program to float32 rounding (`forward.ts` uses them too).
  */
 import type { ArchConfig, ModelSpec } from '../../shared/model';
 import type { GraphBuilder, Value } from '../onnx/builder';
@@ -11,8 +10,8 @@ import { llama3InvFreq } from './families';
 export interface WeightAccess {
   /** A model weight as an external input (fed from the model's own buffer on every run). */
   weight(name: string): Value;
-  /** x·Wᵀ for W stored (out, in), through Gemm's transB (no transposed copy). */
-  linear(x: Value, name: string): Value;
+  /** x·Wᵀ for W stored (out, in), through Gemm's transB (no transposed copy), plus `bias` when the model holds it. */
+  linear(x: Value, name: string, bias?: string): Value;
 }
 
 export function weightAccess(g: GraphBuilder, spec: ModelSpec): WeightAccess {
@@ -24,17 +23,13 @@ export function weightAccess(g: GraphBuilder, spec: ModelSpec): WeightAccess {
   // Tied embeddings are one tensor under two names: one input serves both.
   const keyOf = (name: string) => (tensorOf(name) === spec.weights.get('embed.W_E') ? 'embed.W_E' : name);
   const weight = (name: string): Value => g.external(keyOf(name), tensorOf(name));
-  const linear = (x: Value, name: string): Value => {
+  const linear = (x: Value, name: string, bias?: string): Value => {
     const t = tensorOf(name);
-    return g.linearT(x, weight(name), t.shape[0], t.shape[1]);
+    const y = g.linearT(x, weight(name), t.shape[0], t.shape[1]);
+    // Hugging Face biases are optional weights: a block has one exactly when the weight map holds it.
+    return bias && spec.weights.has(bias) ? g.add(y, weight(bias)) : y;
   };
   return { weight, linear };
-}
-
-/** RMSNorm with the gain: (x / sqrt(mean(x²) + eps)) ⊙ w, in the forward program's op order. */
-export function rmsNormGain(g: GraphBuilder, x: Value, gain: Value, eps: Value): Value {
-  const scale = g.sqrt(g.add(g.meanLast(g.mul(x, x)), eps));
-  return g.mul(g.div(x, scale), gain);
 }
 
 /** theta^(-2i/dh) for i < dh/2, rounded to float32 at each step as llama2.c's run.c does. */
@@ -80,10 +75,4 @@ export function applyRope(g: GraphBuilder, cfg: ArchConfig, x: Value, { cos, sin
   }
   const [a, b] = g.opN('Split', [x, g.constI64([half, half])], 2, { axis: -1 });
   return g.concat([g.sub(g.mul(a, cos), g.mul(b, sin)), g.add(g.mul(b, cos), g.mul(a, sin))], -1);
-}
-
-/** The SwiGLU MLP on its (already normalized) input: W_out · (silu(W_gate·x) ⊙ W_in·x). */
-export function gatedSiluMlp(g: GraphBuilder, w: WeightAccess, x: Value, gate: string, up: string, down: string): Value {
-  const pre = w.linear(x, gate);
-  return w.linear(g.mul(g.mul(pre, g.sigmoid(pre)), w.linear(x, up)), down);
 }
