@@ -19,7 +19,7 @@ import { intervene } from '../intervene/intervene';
 import { loadModel } from '../model/load';
 import { embeddedDictionaryPath } from '../paths';
 import type { Tokenizer } from '../tokenizer/types';
-import { klDivergence } from './interventions';
+import { klFromLogits } from '../engine/sampler';
 import { createEngineService, localClient, type EngineService } from './service';
 
 const PROMPT = 'Once upon a time, there was a little girl named';
@@ -97,7 +97,7 @@ describe('intervene.run', () => {
     const kl = pb.reduce((s, x, i) => (x > 0 ? s + x * Math.log(x / pa[i]) : s), 0);
     expect(r.kl).toBeGreaterThan(0);
     expect(r.kl).toBeCloseTo(kl, 9);
-    expect(klDivergence(direct.before.logits, direct.before.logits)).toBe(0);
+    expect(klFromLogits(direct.before.logits, direct.before.logits)).toBe(0);
 
     // The clamp, mapped to the graph node.
     expect(r.applied).toEqual([{ layer: top[0].layer, feature: top[0].feature, pos: top[0].pos, before: direct.applied[0].before, after: 0, node: top[0].index }]);

@@ -9,31 +9,12 @@ import type { InterventionRequest } from '../../shared/intervention';
 import type { Tensor } from '../../shared/tensor';
 import type { Dictionary } from '../../shared/dictionary';
 import { runEncode } from '../../native/encodeRun';
+import { klFromLogits } from '../engine/sampler';
 import { runCausalTest } from '../explain/build';
 import { interveneWithRuns } from '../intervene/intervene';
 import { featureNodeIndex, interventionContext, logitTargetsOf, type LogitTargetInfo } from './explainCommon';
 import type { GraphEntry } from './graphEntry';
 import type { EngineSession } from './session';
-
-/** KL(p ‖ q) in nats of the softmax distributions of two logit vectors (float64, log-sum-exp). */
-export function klDivergence(before: ArrayLike<number>, after: ArrayLike<number>): number {
-  const logZ = (x: ArrayLike<number>) => {
-    let m = -Infinity;
-    for (let i = 0; i < x.length; i++) m = Math.max(m, x[i]);
-    let s = 0;
-    for (let i = 0; i < x.length; i++) s += Math.exp(x[i] - m);
-    return m + Math.log(s);
-  };
-  const zp = logZ(before);
-  const zq = logZ(after);
-  let kl = 0;
-  for (let i = 0; i < before.length; i++) {
-    const lp = before[i] - zp;
-    const p = Math.exp(lp);
-    if (p > 0) kl += p * (lp - (after[i] - zq));
-  }
-  return Math.max(0, kl);
-}
 
 function softmax64(x: ArrayLike<number>): Float64Array {
   let m = -Infinity;
@@ -110,7 +91,7 @@ export async function runIntervention(entry: GraphEntry, session: EngineSession,
     after: { top: r.after.top },
     targets: targetOutcomes(entry, logitTargetsOf(entry), r.before.logits, r.after.logits),
     target: r.target ?? null,
-    kl: klDivergence(r.before.logits, r.after.logits),
+    kl: klFromLogits(r.before.logits, r.after.logits),
     applied: r.applied.map((c) => ({ ...c, node: nodeOf.get(`${c.layer}:${c.feature}:${c.pos}`) ?? null })),
     affectedNodes: await affectedFeatureNodes(entry, ctx.dict, runs.cleanX, runs.afterX, req),
     generated: r.generated ? { tokens: [...r.generated.tokens], text: r.generated.text } : null,

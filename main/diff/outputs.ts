@@ -4,33 +4,8 @@
  */
 import type { PromptRow } from '../../shared/diff';
 import type { Tokenizer } from '../tokenizer/types';
-import { argmax } from '../engine/sampler';
+import { argmax, klFromLogits, logSoftmax } from '../engine/sampler';
 import type { SuitePrompt } from './suite';
-
-/** log-softmax in float64. */
-export function logSoftmax(x: ArrayLike<number>): Float64Array {
-  let m = -Infinity;
-  for (let i = 0; i < x.length; i++) if (x[i] > m) m = x[i];
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += Math.exp(x[i] - m);
-  const lse = m + Math.log(s);
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = x[i] - lse;
-  return out;
-}
-
-/** KL(p ‖ q) in nats from logits; exactly 0 for identical logits. */
-export function klFromLogits(p: ArrayLike<number>, q: ArrayLike<number>): number {
-  const lp = logSoftmax(p);
-  const lq = logSoftmax(q);
-  let kl = 0;
-  for (let i = 0; i < lp.length; i++) {
-    const pi = Math.exp(lp[i]);
-    if (pi > 0) kl += pi * (lp[i] - lq[i]);
-  }
-  // Rounding can leave a tiny negative for near-identical distributions; KL is never negative.
-  return Math.max(0, kl);
-}
 
 export interface OutputsLevel {
   readonly meanKl: number;

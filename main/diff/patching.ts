@@ -14,7 +14,7 @@ import type { Tensor } from '../../shared/tensor';
 import { runForward } from '../../native/forwardRun';
 import { padded, rowAt } from './batch';
 import { argmax } from '../engine/sampler';
-import { klFromLogits } from './outputs';
+import { klFromLogits } from '../engine/sampler';
 
 export const PATCH_METRIC = 'reproduced = 1 − KL(p_B ‖ p_A with c from B) / KL(p_B ‖ p_A); restored = 1 − KL(p_A ‖ p_B with c from A) / KL(p_A ‖ p_B); next-token distributions at the last position';
 
