@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { FileEntry } from '../../../shared/api';
 import { errorMessage } from '../store/helpers';
 import { useActions, useWb } from '../store/react';
+import { activeViewOf } from '../store/work/viewActions';
 import { useWork } from '../work/context';
 import { useExport, useExportActions } from './context';
 import { exportName, exportPath, type ExportFormat } from './exporter';
@@ -18,7 +19,7 @@ export function ExportDialog({ format }: { readonly format: ExportFormat }) {
   const busy = useExport((s) => s.busy);
   const prompt = useWb((s) => s.graph?.prompt ?? '');
   const savedPath = useWork((s) => s.savedPath);
-  const viewName = useWork((s) => (s.activeView !== null ? (s.history.present.work.views[s.activeView]?.name ?? null) : null));
+  const viewName = useWork((s) => activeViewOf(s)?.name ?? null);
   const [dir, setDir] = useState<string | null>(null);
   const [entries, setEntries] = useState<readonly FileEntry[]>([]);
   const [error, setError] = useState<string | null>(null);

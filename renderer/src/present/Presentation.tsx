@@ -10,6 +10,7 @@ import type { CausalTest } from '../../../shared/explanation';
 import { isEditable } from '../keyboard/useShortcuts';
 import { useActions, useWb, useWorkbenchStore } from '../store/react';
 import { describeExpectation, logitNodes, logitToken } from '../store/work/build';
+import { activeViewOf } from '../store/work/viewActions';
 import { formatPercent, formatValue } from '../text/format';
 import { shortToken } from '../text/tokenText';
 import { useWork, useWorkActions, useWorkStore } from '../work/context';
@@ -121,7 +122,7 @@ function ResultChart({ test, result, tok }: { readonly test: CausalTest; readonl
 export function PresentedTest() {
   const graph = useWb((s) => s.graph);
   const w = useWorkActions();
-  const view = useWork((s) => (s.activeView !== null ? s.history.present.work.views[s.activeView] : undefined));
+  const view = useWork(activeViewOf);
   const test = useWork((s) => s.history.present.tests.find((t) => t.id === view?.testId));
   const fresh = useWork((s) => (test ? s.testResults[test.id] : undefined));
   const running = useWork((s) => (test ? s.testsRunning.includes(test.id) : false));

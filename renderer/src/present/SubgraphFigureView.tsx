@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../store/helpers';
 import { useWb } from '../store/react';
+import { activeViewOf } from '../store/work/viewActions';
 import { useWork, useWorkActions } from '../work/context';
 import { subgraphFigure } from './figure';
 
@@ -14,9 +15,9 @@ export function SubgraphFigureView({ large = false }: { readonly large?: boolean
   const graph = useWb((s) => s.graph);
   const work = useWork((s) => s.history.present.work);
   const featureLabels = useWork((s) => s.featureLabels);
-  const supernodeIds = useWork((s) => (s.activeView !== null ? s.history.present.work.views[s.activeView]?.supernodeIds : undefined));
+  const supernodeIds = useWork((s) => activeViewOf(s)?.supernodeIds);
   // In presentation mode the view's test card sits at the right: the figure keeps clear of it.
-  const withCard = useWork((s) => large && s.activeView !== null && Boolean(s.history.present.work.views[s.activeView]?.testId));
+  const withCard = useWork((s) => large && Boolean(activeViewOf(s)?.testId));
   const [svg, setSvg] = useState<string | null>(null);
   const ref = useRef<HTMLDivElement>(null);
   // The figure takes the aspect of its area (rounded, so resizing does not rebuild it on every pixel).

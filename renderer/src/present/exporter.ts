@@ -10,6 +10,7 @@ import type { ApiClient, HostBridge } from '../../../shared/api';
 import { errorMessage, isCancelled } from '../store/helpers';
 import type { WorkbenchStore } from '../store/store';
 import { explanationContent } from '../store/work/build';
+import { activeViewOf } from '../store/work/viewActions';
 import type { WorkStore } from '../store/work/workStore';
 import { subgraphFigure } from './figure';
 import { graphHandle } from './graphHandle';
@@ -104,10 +105,7 @@ export function createExporter(deps: ExporterDeps): Exporter {
   const pickFile = deps.pickFile ?? null;
   return createStore<ExportState>()((set) => {
     const notify = (kind: 'error' | 'info', m: string) => main.getState().actions.notify(kind, m);
-    const activeView = () => {
-      const w = work.getState();
-      return w.activeView !== null ? (w.history.present.work.views[w.activeView] ?? null) : null;
-    };
+    const activeView = () => activeViewOf(work.getState());
     const title = () => {
       const g = main.getState().graph;
       const v = activeView();

@@ -36,6 +36,9 @@ export interface ViewActions {
   setDisplay(display: Display): void;
 }
 
+/** The view last applied, if any. */
+export const activeViewOf = (s: ViewSlice): SavedView | undefined => (s.activeView !== null ? s.history.present.work.views[s.activeView] : undefined);
+
 type Set = (partial: Partial<ViewSlice> | ((s: ViewSlice) => Partial<ViewSlice>)) => void;
 
 export function createViewActions(
@@ -87,8 +90,7 @@ export function createViewActions(
     },
     setDisplay: (display) => {
       // Switching away from what the applied view shows: that view is no longer what is on screen.
-      const a = get().activeView;
-      const v = a !== null ? views()[a] : undefined;
+      const v = activeViewOf(get());
       set(v && (v.show ?? 'graph') !== display ? { display, activeView: null } : { display });
     },
   };
