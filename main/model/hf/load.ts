@@ -13,7 +13,7 @@ import type { Tensor } from '../../../shared/tensor';
 import { UserError } from '../../errors';
 import { parseHfConfig, type HfConfig } from './config';
 import { openShards, readShardTensors, type ShardSet } from './shards';
-import { checkPlan, planWeights } from './weights';
+import { checkPlan, planWeights, type TensorPlan } from './weights';
 
 export function isHfFolder(dir: string): boolean {
   return existsSync(dir) && statSync(dir).isDirectory() && existsSync(path.join(dir, 'config.json'));
@@ -34,6 +34,8 @@ export function readHfConfig(dir: string): HfConfig {
 export interface HfInspection {
   readonly config: HfConfig;
   readonly shards: ShardSet;
+  /** HF tensor name → where it goes in the engine's weights (checked against the shard headers). */
+  readonly plan: ReadonlyMap<string, TensorPlan>;
   /** Stored dtypes of the tensors the model uses, e.g. ['BF16']. */
   readonly dtypes: readonly string[];
   readonly parameters: number;
@@ -48,13 +50,12 @@ export function inspectHfFolder(dir: string): HfInspection {
   const dtypes = [...new Set([...plan.keys()].map((n) => shards.tensors.get(n)!.entry.dtype))].sort();
   let parameters = 0;
   for (const n of plan.keys()) parameters += shards.tensors.get(n)!.entry.shape.reduce((a, b) => a * b, 1);
-  return { config, shards, dtypes, parameters };
+  return { config, shards, plan, dtypes, parameters };
 }
 
 export function loadHfModel(dir: string): ModelSpec {
   const folder = path.resolve(dir);
-  const { config, shards, dtypes } = inspectHfFolder(folder);
-  const plan = planWeights(config, new Set(shards.tensors.keys()));
+  const { config, shards, plan, dtypes } = inspectHfFolder(folder);
   const hash = createHash('sha256').update(readFileSync(path.join(folder, 'config.json')));
   const weights = new Map<string, Tensor>();
   readShardTensors(shards, [...plan.keys()], (name, data) => plan.get(name)!.store(data, weights), hash);
