@@ -6,8 +6,9 @@
 import { useState } from 'react';
 import type { ApiClient } from '../../../shared/api';
 import type { LensCell, LensView } from '../../../shared/lens';
+import { errorMessage } from '../store/helpers';
+import { parseTokenRef } from '../text/tokenText';
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const pct = (p: number) => `${(100 * p).toFixed(1)}%`;
 const shortRow = (hook: string) => hook.replace(/^blocks\.(\d+)\.hook_resid_(pre|post)$/, (_, l: string, w: string) => `L${l} ${w}`);
 
@@ -80,10 +81,10 @@ export function LensPanel({ client, defaultPrompt }: { readonly client: ApiClien
     setBusy(true);
     setError(null);
     try {
-      const t = target.trim() === '' ? undefined : /^#\d+$/.test(target.trim()) ? Number(target.trim().slice(1)) : target;
-      setView(await client.call('lens.run', { prompt, ...(t !== undefined ? { target: t } : {}) }));
+      const t = target.trim() === '' ? null : parseTokenRef(target);
+      setView(await client.call('lens.run', { prompt, ...(t !== null ? { target: t } : {}) }));
     } catch (e) {
-      setError(message(e));
+      setError(errorMessage(e));
     } finally {
       setBusy(false);
     }

@@ -10,8 +10,8 @@ import type { MonitorRunResult } from '../../../shared/apiMonitor';
 import type { Monitor } from '../../../shared/monitor';
 import { useWb } from '../store/react';
 import { useWork } from '../work/context';
+import { errorMessage } from '../store/helpers';
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const num = (x: number) => (x === 0 ? '0' : Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3 ? x.toExponential(2) : String(+x.toPrecision(4)));
 
 function FlaggedTable({ result, names }: { readonly result: MonitorRunResult; readonly names: readonly string[] }) {
@@ -50,7 +50,7 @@ export function MonitorPanel({ client }: { readonly client: ApiClient }) {
     try {
       await f();
     } catch (e) {
-      setError(message(e));
+      setError(errorMessage(e));
     } finally {
       setBusy(null);
     }
