@@ -9,7 +9,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ApiClient, HostBridge } from '../../../shared/api';
 import { errorMessage, isCancelled } from '../store/helpers';
 import type { WorkbenchStore } from '../store/store';
-import { explanationContent } from '../store/work/build';
+import { explanationContent, fileSlug, inDir } from '../store/work/build';
 import { activeViewOf } from '../store/work/viewActions';
 import type { WorkStore } from '../store/work/workStore';
 import { subgraphFigure } from './figure';
@@ -47,10 +47,9 @@ const FILTERS: Record<ExportFormat, { name: string; extensions: string[] }> = {
 /** A file name for an export: the explanation's name (or the prompt's first words) + what it is. */
 export function exportName(savedPath: string | null, prompt: string, format: ExportFormat, viewName: string | null): string {
   const base = savedPath ? savedPath.slice(Math.max(savedPath.lastIndexOf('/'), savedPath.lastIndexOf('\\')) + 1).replace(/\.circuit\.json$/i, '').replace(/\.json$/i, '') : '';
-  const slug = (t: string) => t.trim().split(/\s+/).slice(0, 5).join('-').replace(/[^A-Za-z0-9_-]+/g, '').toLowerCase();
-  const stem = base || slug(prompt) || 'circuit';
+  const stem = base || fileSlug(prompt) || 'circuit';
   if (format === 'html') return `${stem}-report.html`;
-  const view = viewName ? slug(viewName) : '';
+  const view = viewName ? fileSlug(viewName) : '';
   return `${stem}${view ? `-${view}` : ''}.${format}`;
 }
 
@@ -59,8 +58,7 @@ export function exportPath(typed: string, dir: string | null, format: ExportForm
   let t = typed.trim();
   if (!t) return null;
   if (!t.toLowerCase().endsWith(`.${format}`)) t = `${t}.${format}`;
-  if (/^([A-Za-z]:)?[\\/]/.test(t) || !dir) return t;
-  return `${dir}${dir.includes('\\') && !dir.includes('/') ? '\\' : '/'}${t}`;
+  return inDir(t, dir);
 }
 
 /** Rasterizes SVG text to PNG (base64) at `scale`× in the page: an <img> of the SVG drawn on a canvas. */

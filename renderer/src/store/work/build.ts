@@ -167,19 +167,28 @@ export function explanationContent(graphId: string, doc: WorkDoc, nodeThreshold:
   };
 }
 
+/** A typed file name in `dir` (with the folder's separator), unless a path was typed or there is no folder. */
+export function inDir(name: string, dir: string | null): string {
+  if (/^([A-Za-z]:)?[\\/]/.test(name) || !dir) return name;
+  return `${dir}${dir.includes('\\') && !dir.includes('/') ? '\\' : '/'}${name}`;
+}
+
 /** A path for an explanation file: `NAME.circuit.json` (the suffix added when missing), in `dir` unless a path was typed. */
 export function explanationPath(typed: string, dir: string | null): string | null {
   let t = typed.trim();
   if (!t) return null;
   if (!/\.circuit\.json$/i.test(t)) t = `${t.replace(/\.json$/i, '')}.circuit.json`;
-  if (/^([A-Za-z]:)?[\\/]/.test(t) || !dir) return t;
-  return `${dir}${dir.includes('\\') && !dir.includes('/') ? '\\' : '/'}${t}`;
+  return inDir(t, dir);
+}
+
+/** A file-name stem from a text's first five words ('' when nothing usable is left). */
+export function fileSlug(text: string): string {
+  return text.trim().split(/\s+/).slice(0, 5).join('-').replace(/[^A-Za-z0-9_-]+/g, '').toLowerCase();
 }
 
 /** A file name from the prompt's first words. */
 export function explanationFileName(prompt: string): string {
-  const stem = prompt.trim().split(/\s+/).slice(0, 5).join('-').replace(/[^A-Za-z0-9_-]+/g, '').toLowerCase();
-  return `${stem || 'explanation'}.circuit.json`;
+  return `${fileSlug(prompt) || 'explanation'}.circuit.json`;
 }
 
 /** Node id → index for a graph. */
