@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { UserError } from '../errors';
+import { readJsonFile } from '../files';
 import type { Tokenizer } from './types';
 
 export interface HfTokenizerInfo {
@@ -24,12 +25,7 @@ export interface HfTokenizerInfo {
 type Json = Record<string, unknown>;
 
 function readJson(file: string): Json {
-  let v: unknown;
-  try {
-    v = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${file} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
+  const v = readJsonFile(file);
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UserError(`${file}: not a JSON object`);
   return v as Json;
 }

@@ -11,6 +11,7 @@ import type { ModelSpec } from '../../../shared/model';
 import { weightNames as W } from '../../../shared/model';
 import type { Tensor } from '../../../shared/tensor';
 import { UserError } from '../../errors';
+import { readJsonFile } from '../../files';
 import { parseHfConfig, type HfConfig } from './config';
 import { openShards, readShardTensors, type ShardSet } from './shards';
 import { checkPlan, planWeights, type TensorPlan } from './weights';
@@ -22,13 +23,7 @@ export function isHfFolder(dir: string): boolean {
 export function readHfConfig(dir: string): HfConfig {
   const file = path.join(dir, 'config.json');
   if (!existsSync(file)) throw new UserError(`${dir}: no config.json (not a Hugging Face model folder)`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${file} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  return parseHfConfig(raw, file);
+  return parseHfConfig(readJsonFile(file), file);
 }
 
 export interface HfInspection {

@@ -5,11 +5,12 @@
  * into the buffer the engine uses) or through one reused staging buffer (F16/BF16, widened to float32).
  * Node has no portable mmap, so this lazy per-tensor read is how "not copied twice" is met.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { Hash } from 'node:crypto';
 import { z } from 'zod';
 import { UserError } from '../../errors';
+import { readJsonFile } from '../../files';
 import { MAX_HEADER_BYTES, quote, readSafetensorsHeader, type SafetensorsEntry } from '../../dictionary/safetensors';
 import { decodeBF16, decodeF16 } from '../../dictionary/halfFloat';
 
@@ -55,13 +56,7 @@ export function openShards(dir: string): ShardSet {
   let files: string[];
   let expected: Map<string, string> | null = null;
   if (existsSync(indexPath)) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(indexPath, 'utf8'));
-    } catch (e) {
-      throw new UserError(`${indexPath} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
-    const idx = indexSchema.safeParse(raw);
+    const idx = indexSchema.safeParse(readJsonFile(indexPath));
     if (!idx.success) throw new UserError(`${indexPath}: missing or malformed "weight_map"`);
     expected = new Map(Object.entries(idx.data.weight_map));
     const names = [...new Set(expected.values())].sort();
