@@ -7,6 +7,7 @@
 import type { ModelSpec } from '../../shared/model';
 import type { Tensor } from '../../shared/tensor';
 import { runForward } from '../../native/forwardRun';
+import { lengthBatches } from '../probe/collect';
 
 const PAD = 0;
 
@@ -18,17 +19,8 @@ export interface Batch {
 
 /** Batches of at most `maxRows` rows and about `maxTokens` padded tokens, prompts sorted by length. */
 export function planBatches(lengths: readonly number[], maxRows = 64, maxTokens = 8192): Batch[] {
-  const order = [...lengths.keys()].sort((x, y) => lengths[x] - lengths[y] || x - y);
-  const out: { rows: number[]; T: number }[] = [];
-  for (const i of order) {
-    const cur = out[out.length - 1];
-    const T = lengths[i];
-    if (cur && cur.rows.length < maxRows && (cur.rows.length + 1) * Math.max(cur.T, T) <= maxTokens) {
-      cur.rows.push(i);
-      cur.T = Math.max(cur.T, T);
-    } else out.push({ rows: [i], T });
-  }
-  return out;
+  // T: the batch's longest prompt, its last row (sorted by length).
+  return lengthBatches(lengths.map((n) => ({ length: n })), maxTokens, maxRows).map((rows) => ({ rows, T: lengths[rows[rows.length - 1]] }));
 }
 
 export function padded(prompts: readonly (readonly number[])[], rows: readonly number[], T: number): number[][] {

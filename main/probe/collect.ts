@@ -55,14 +55,17 @@ export function pool(t: Tensor, b: number, len: number, position: ProbePosition,
   return dst;
 }
 
-/** Batches of indices into `seqs`, sorted by length, each at most `batchTokens` padded tokens (≥ 1 sequence). */
-export function lengthBatches(seqs: readonly (readonly number[])[], batchTokens: number): number[][] {
-  const order = seqs.map((_, i) => i).sort((a, b) => seqs[a].length - seqs[b].length);
+/**
+ * Batches of indices into `seqs`, sorted by length (ties in index order), each at most `batchTokens` padded
+ * tokens (≥ 1 sequence) and at most `maxRows` sequences.
+ */
+export function lengthBatches(seqs: readonly { readonly length: number }[], batchTokens: number, maxRows = Infinity): number[][] {
+  const order = seqs.map((_, i) => i).sort((a, b) => seqs[a].length - seqs[b].length || a - b);
   const batches: number[][] = [];
   let cur: number[] = [];
   for (const i of order) {
     const T = seqs[i].length; // the longest so far, since sorted
-    if (cur.length && (cur.length + 1) * T > batchTokens) {
+    if (cur.length && (cur.length >= maxRows || (cur.length + 1) * T > batchTokens)) {
       batches.push(cur);
       cur = [];
     }
