@@ -52,7 +52,7 @@ export function buildDecodeProgram(spec: ModelSpec): BuiltProgram {
   const norm = (x: Value, gain: string, bias?: string): Value =>
     gainNorm(g, cfg, x, eps, w.weight(gain), bias && spec.weights.has(bias) ? w.weight(bias) : undefined);
   const headNorm = (x: Value, gain: string): Value => g.mul(g.div(x, normScale(g, x, eps)), w.weight(gain));
-  const cap = (x: Value) => (cfg.attnSoftcap !== undefined ? softcap(g, x, cfg.attnSoftcap) : x);
+  const cap = (x: Value) => softcap(g, x, cfg.attnSoftcap);
 
   const tokens = g.input('tokens', 'int64', ['B', 1]);
   const pos = g.input('pos', 'int64', [1]);

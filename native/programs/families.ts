@@ -30,9 +30,9 @@ export function geluTanh(g: GraphBuilder, x: Value): Value {
   return g.mul(g.mul(x, g.scalarF(0.5)), g.add(g.op('Tanh', [inner]), g.scalarF(1)));
 }
 
-/** tanh(x / c) · c (Gemma-2 soft-capping). */
-export function softcap(g: GraphBuilder, x: Value, c: number): Value {
-  return g.mul(g.op('Tanh', [g.div(x, g.scalarF(c))]), g.scalarF(c));
+/** tanh(x / c) · c (Gemma-2 soft-capping); x itself when the family has no cap (`c` undefined). */
+export function softcap(g: GraphBuilder, x: Value, c: number | undefined): Value {
+  return c === undefined ? x : g.mul(g.op('Tanh', [g.div(x, g.scalarF(c))]), g.scalarF(c));
 }
 
 /** The MLP activation applied to the gate (gated MLPs) or to the single pre-activation (GPT-2). */
@@ -86,5 +86,5 @@ export function finalLogits(g: GraphBuilder, spec: ModelSpec, w: { weight(name: 
   const bias = spec.weights.has(W.lnFinalBias) ? w.weight(W.lnFinalBias) : undefined;
   const y = gainNorm(g, cfg, x, g.scalarF(cfg.normEps), w.weight(W.lnFinal), bias);
   const logits = w.linear(y, W.unembed);
-  return cfg.finalSoftcap !== undefined ? softcap(g, logits, cfg.finalSoftcap) : logits;
+  return softcap(g, logits, cfg.finalSoftcap);
 }

@@ -186,8 +186,7 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
       hook(`${p}.hook_attn_scores`, () => {
         const q5 = g.reshape(g.transpose(rotQ(), [0, 2, 1, 3]), shapeOf(Bdim, K, G, Tdim, dh));
         const k5 = g.unsqueeze(g.transpose(rotK(), [0, 2, 3, 1]), [2]);
-        let raw = g.reshape(g.mul(g.matMul(q5, k5), g.scalarF(attnScaleOf(cfg))), shapeOf(Bdim, H, Tdim, Tdim));
-        if (cfg.attnSoftcap !== undefined) raw = softcap(g, raw, cfg.attnSoftcap);
+        const raw = softcap(g, g.reshape(g.mul(g.matMul(q5, k5), g.scalarF(attnScaleOf(cfg))), shapeOf(Bdim, H, Tdim, Tdim)), cfg.attnSoftcap);
         return g.where(causalMask(l), negInf(), raw);
       }));
     const pattern = hook(`${p}.hook_pattern`, () => g.softmax(scores(), -1));
@@ -284,7 +283,7 @@ export function buildForwardProgram(spec: ModelSpec, opts: ForwardProgramOptions
   }
   if (lastLayer >= cfg.nLayers) {
     const xf = rmsNorm(resid, 'ln_final', W.lnFinal, W.lnFinalBias);
-    hook('logits', () => (cfg.finalSoftcap !== undefined ? softcap(g, linear(xf, W.unembed), cfg.finalSoftcap) : linear(xf, W.unembed)));
+    hook('logits', () => softcap(g, linear(xf, W.unembed), cfg.finalSoftcap));
   }
   return g.build();
 }
