@@ -11,11 +11,9 @@ import { makeExplanation, type ExplanationTargets } from '../explain/build';
 import { parseTestSpec } from '../explain/testSpec';
 import { loadExplanation, saveExplanation } from '../explain/file';
 import { verifyExplanation, type VerifyReport } from '../explain/verify';
-import { floatOption, idsOption, intOption, parseCommandArgs } from './args';
+import { floatOption, idsOption, intOption, parseCommandArgs, tokenArg } from './args';
 import type { Out } from './commands';
 import { traceArgs } from './trace';
-
-const tokenArg = (s: string) => (/^#\d+$/.test(s) ? Number(s.slice(1)) : s);
 
 export async function cmdExplain(argv: string[], out: Out): Promise<number> {
   const { values } = parseCommandArgs('explain', argv, { ...traceArgs, test: { type: 'string', multiple: true } });

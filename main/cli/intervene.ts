@@ -11,10 +11,8 @@ import { resolveToken } from '../attribution/targets';
 import { intervene } from '../intervene/intervene';
 import { parseEditOption, parseSteerOption } from '../intervene/spec';
 import { isJsonObject, parseJsonSafely } from '../graph/safeJson';
-import { idsOption, intOption, parseCommandArgs } from './args';
+import { idsOption, intOption, parseCommandArgs, tokenArg } from './args';
 import type { Out } from './commands';
-
-const tokenArg = (s: string) => (/^#\d+$/.test(s) ? Number(s.slice(1)) : s);
 
 export async function cmdIntervene(argv: string[], out: Out): Promise<number> {
   const { values } = parseCommandArgs('intervene', argv, {

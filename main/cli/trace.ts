@@ -16,18 +16,17 @@ import { coreFromImported } from '../graph/fromJson';
 import { embeddedDictionaryPath } from '../paths';
 import { writeFileAtomic } from '../files';
 import { nodeIdsOf } from '../graph/nodeIds';
-import { floatOption, idsOption, intOption, parseCommandArgs } from './args';
+import { floatOption, idsOption, intOption, parseCommandArgs, tokenArg } from './args';
 import type { Out } from './commands';
 import { progressLine } from './progress';
 
 function targetsFrom(v: { target?: string; contrast?: string }): TargetSpec {
   if (v.target !== undefined && v.contrast !== undefined) throw new UserError('give either --target or --contrast, not both');
-  const tok = (s: string) => (/^#\d+$/.test(s) ? Number(s.slice(1)) : s);
-  if (v.target !== undefined) return { kind: 'tokens', tokens: v.target.split('|').map(tok) };
+  if (v.target !== undefined) return { kind: 'tokens', tokens: v.target.split('|').map(tokenArg) };
   if (v.contrast !== undefined) {
     const parts = v.contrast.split(',');
     if (parts.length !== 2) throw new UserError('--contrast takes two tokens separated by a comma, e.g. --contrast " she"," he"');
-    return { kind: 'contrast', a: tok(parts[0]), b: tok(parts[1]) };
+    return { kind: 'contrast', a: tokenArg(parts[0]), b: tokenArg(parts[1]) };
   }
   return { kind: 'salient' };
 }
