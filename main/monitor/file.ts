@@ -10,7 +10,7 @@ import { monitorsFileSchema, type Monitor, type MonitorsFile } from '../../share
 import { resolveToken } from '../attribution/targets';
 import { UserError } from '../errors';
 import { writeFileAtomic } from '../files';
-import { loadProbe, parseWith, readJsonFile } from '../probe/file';
+import { loadProbe, parseWith, readSchemaFile } from '../probe/file';
 import type { Tokenizer } from '../tokenizer/types';
 
 export function parseMonitorsFile(json: unknown, where: string): MonitorsFile {
@@ -18,7 +18,7 @@ export function parseMonitorsFile(json: unknown, where: string): MonitorsFile {
 }
 
 export function loadMonitorsFile(file: string): MonitorsFile {
-  return readJsonFile(file, 'monitors file', monitorsFileSchema, 'a monitors file: {"format": "cwb-monitors", "version": 1, "monitors": [...]}');
+  return readSchemaFile(file, 'monitors file', monitorsFileSchema, 'a monitors file: {"format": "cwb-monitors", "version": 1, "monitors": [...]}');
 }
 
 export function saveMonitorsFile(file: string, m: MonitorsFile): void {

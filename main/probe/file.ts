@@ -12,7 +12,7 @@ export function saveProbe(file: string, probe: ProbeFile): void {
 }
 
 /** Reads a small JSON file of one kind ("probe file", "monitors file") and validates it with its schema. */
-export function readJsonFile<T>(file: string, kind: string, schema: z.ZodType<T>, expected: string): T {
+export function readSchemaFile<T>(file: string, kind: string, schema: z.ZodType<T>, expected: string): T {
   if (!existsSync(file)) throw new UserError(`${kind} not found: ${file}`);
   if (statSync(file).size > 64 * 2 ** 20) throw new UserError(`${file} is too large to be a ${kind}`);
   let json: unknown;
@@ -35,7 +35,7 @@ export function parseWith<T>(schema: z.ZodType<T>, json: unknown, invalid: strin
 }
 
 export function loadProbe(file: string, spec?: ModelSpec): ProbeFile {
-  const probe = readJsonFile(file, 'probe file', probeFileSchema, 'a probe file written by cwb probe train');
+  const probe = readSchemaFile(file, 'probe file', probeFileSchema, 'a probe file written by cwb probe train');
   if (spec) {
     if (probe.model.fingerprint !== spec.fingerprint) {
       throw new UserError(`${file} was trained on model ${probe.model.name} (sha256 ${probe.model.fingerprint.slice(0, 12)}…), not ${spec.name} (${spec.fingerprint.slice(0, 12)}…): retrain it with cwb probe train`);
