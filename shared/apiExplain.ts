@@ -72,11 +72,13 @@ export const explainApiParams = {
   /**
    * Writes an exported figure (the graph view or the subgraph figure) to a `.svg` / `.png` file: SVG as text, PNG
    * as base64. The engine checks the content is what the name says (an `<svg>` document / the PNG signature).
+   * Both limits stay under the browser transport's 64 MiB frame (main/server/socket.ts), so an oversized export
+   * is refused with a clear error instead of the socket closing.
    */
   'figure.export': z
     .discriminatedUnion('format', [
       z.object({ format: z.literal('svg'), path: filePath, svg: z.string().min(1).max(50_000_000) }).strict(),
-      z.object({ format: z.literal('png'), path: filePath, pngBase64: z.string().min(1).max(70_000_000) }).strict(),
+      z.object({ format: z.literal('png'), path: filePath, pngBase64: z.string().min(1).max(60_000_000) }).strict(),
     ]),
 } as const;
 
